@@ -1,0 +1,236 @@
+"""Fashion-MNIST: locating, verifying and loading the files; model inputs and subsets."""
+
+import gzip
+import hashlib
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tinyreg.data import (FASHION_MNIST_CLASSES, LabeledImages, load_fashion_mnist,
+                          locate_fashion_mnist, subset, to_inputs, write_idx)
+from tinyreg.data import fashion_mnist as fm
+
+TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+
+
+def require_real_data(split):
+    """The real files of ``split``: missing data fails the test when env CI is set, else skips it."""
+    try:
+        return locate_fashion_mnist(split=split)
+    except FileNotFoundError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but Fashion-MNIST is missing:\n{err}")
+        pytest.skip(f"Fashion-MNIST not installed: {err}")
+
+
+@pytest.fixture(scope="module")
+def train():
+    require_real_data("train")
+    return load_fashion_mnist(split="train")
+
+
+@pytest.fixture(scope="module")
+def test():
+    require_real_data("test")
+    return load_fashion_mnist(split="test")
+
+
+@pytest.fixture
+def no_env(monkeypatch, tmp_path):
+    """No TINYREG_DATA and an empty directory in place of Debian's."""
+    monkeypatch.delenv("TINYREG_DATA", raising=False)
+    empty = tmp_path / "debian"
+    empty.mkdir()
+    monkeypatch.setattr(fm, "DEBIAN_DIR", empty)
+    return empty
+
+
+def touch_split(directory, gz=True):
+    """Empty stand-ins for the two test-split files (the locator only looks at names)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem in (TEST_IMAGES, TEST_LABELS):
+        (directory / (stem + ".gz" if gz else stem)).touch()
+    return directory
+
+
+# --- the real data ----------------------------------------------------------------------------
+
+def test_real_train_split(train):
+    assert isinstance(train, LabeledImages)
+    assert train.images.shape == (60_000, 28, 28) and train.images.dtype == np.uint8
+    assert train.labels.shape == (60_000,) and train.labels.dtype == np.int64
+    assert np.array_equal(np.bincount(train.labels, minlength=10), np.full(10, 6000))
+    assert train.images.min() == 0 and train.images.max() == 255
+    assert train.labels[0] == 9  # the first training image is an ankle boot
+
+
+def test_real_test_split(test):
+    images, labels = test
+    assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10_000,) and labels.dtype == np.int64
+    assert np.array_equal(np.bincount(labels, minlength=10), np.full(10, 1000))
+    assert list(labels[:3]) == [9, 2, 1]  # ankle boot, pullover, trouser
+    assert FASHION_MNIST_CLASSES[labels[0]] == "Ankle boot" and len(FASHION_MNIST_CLASSES) == 10
+
+
+def test_gunzipped_and_regzipped_copies_verify(tmp_path, test):
+    images_gz, labels_gz = require_real_data("test")
+    plain, regz = tmp_path / "plain", tmp_path / "regz"
+    plain.mkdir(), regz.mkdir()
+    for source in (images_gz, labels_gz):
+        idx_bytes = gzip.decompress(source.read_bytes())
+        (plain / source.stem).write_bytes(idx_bytes)
+        # A different compressor's .gz: file digest differs, content digest does not.
+        (regz / source.name).write_bytes(gzip.compress(idx_bytes, compresslevel=1, mtime=1))
+    for directory in (plain, regz):
+        images, labels = load_fashion_mnist(directory, split="test", verify=True)
+        assert np.array_equal(images, test.images) and np.array_equal(labels, test.labels)
+
+
+def test_checksum_mismatch_names_file_and_both_digests(tmp_path):
+    images_gz, labels_gz = require_real_data("test")
+    shutil.copy(images_gz, tmp_path / images_gz.name)
+    idx_bytes = bytearray(gzip.decompress(labels_gz.read_bytes()))
+    idx_bytes[-1] = (idx_bytes[-1] + 1) % 10  # still a valid label, no longer the real file
+    (tmp_path / TEST_LABELS).write_bytes(idx_bytes)
+    actual = hashlib.sha256(idx_bytes).hexdigest()
+    with pytest.raises(ValueError, match=rf"{TEST_LABELS}: SHA-256 mismatch: expected "
+                                         rf"{fm.IDX_SHA256[TEST_LABELS]}.*got {actual}"):
+        load_fashion_mnist(tmp_path, split="test")
+    _, labels = load_fashion_mnist(tmp_path, split="test", verify=False)
+    assert labels[-1] == idx_bytes[-1]
+
+
+# --- structure checks on made-up files ----------------------------------------------------------
+
+def write_fake_test_split(directory, images, labels):
+    directory.mkdir(exist_ok=True)
+    write_idx(directory / TEST_IMAGES, images)
+    write_idx(directory / TEST_LABELS, labels)
+
+
+def test_wrong_image_shape_is_rejected_even_unverified(tmp_path):
+    write_fake_test_split(tmp_path, np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8))
+    with pytest.raises(ValueError, match=r"t10k-images.*\(10000, 28, 28\).*got uint8 \(100, 28, 28\)"):
+        load_fashion_mnist(tmp_path, split="test", verify=False)
+
+
+def test_label_outside_classes_is_rejected(tmp_path):
+    labels = np.zeros(10_000, np.uint8)
+    labels[5] = 10
+    write_fake_test_split(tmp_path, np.zeros((10_000, 28, 28), np.uint8), labels)
+    with pytest.raises(ValueError, match="t10k-labels.*label 10 is outside 0..9"):
+        load_fashion_mnist(tmp_path, split="test", verify=False)
+
+
+def test_unknown_split_is_rejected():
+    with pytest.raises(ValueError, match="unknown Fashion-MNIST split 'valid'"):
+        load_fashion_mnist(split="valid")
+
+
+# --- where the files are found ------------------------------------------------------------------
+
+def test_explicit_path_beats_env_beats_default(tmp_path, monkeypatch, no_env):
+    explicit, env = touch_split(tmp_path / "explicit"), touch_split(tmp_path / "env")
+    touch_split(no_env)
+    monkeypatch.setenv("TINYREG_DATA", str(env))
+    assert locate_fashion_mnist(explicit, "test")[0].parent == explicit
+    assert locate_fashion_mnist(None, "test")[0].parent == env
+    monkeypatch.delenv("TINYREG_DATA")
+    assert locate_fashion_mnist(None, "test")[0].parent == no_env
+
+
+def test_a_place_without_the_files_falls_through(tmp_path, monkeypatch, no_env):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("TINYREG_DATA", str(tmp_path / "missing"))
+    touch_split(no_env)
+    assert locate_fashion_mnist(tmp_path / "empty", "test")[0].parent == no_env
+
+
+def test_plain_and_gz_names_are_accepted(tmp_path, no_env):
+    plain = touch_split(tmp_path / "plain", gz=False)
+    assert [p.name for p in locate_fashion_mnist(plain, "test")] == [TEST_IMAGES, TEST_LABELS]
+    packed = touch_split(tmp_path / "packed", gz=True)
+    assert [p.name for p in locate_fashion_mnist(packed, "test")] == [TEST_IMAGES + ".gz",
+                                                                      TEST_LABELS + ".gz"]
+
+
+def test_missing_data_message_lists_places_and_remedies(tmp_path, monkeypatch, no_env):
+    monkeypatch.setenv("TINYREG_DATA", str(tmp_path / "env"))
+    touch_split(tmp_path / "images-only").joinpath(TEST_LABELS + ".gz").unlink()
+    with pytest.raises(FileNotFoundError) as info:
+        locate_fashion_mnist(tmp_path / "images-only", "test")
+    message = str(info.value)
+    for expected in ("path argument: " + str(tmp_path / "images-only"),
+                     "$TINYREG_DATA: " + str(tmp_path / "env"), "Debian default: " + str(no_env),
+                     "apt-get install -y dataset-fashion-mnist", "--data", "TINYREG_DATA=",
+                     "(missing t10k-labels-idx1-ubyte[.gz])"):
+        assert expected in message
+    assert "missing t10k-images" not in message.split("$TINYREG_DATA")[0]
+
+
+def test_missing_data_message_says_unset_places(no_env):
+    with pytest.raises(FileNotFoundError, match=r"path argument: not set\n  \$TINYREG_DATA: not set"):
+        locate_fashion_mnist(None, "train")
+
+
+# --- model inputs and subsets -------------------------------------------------------------------
+
+def test_to_inputs_scales_then_normalizes():
+    images = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    expected = (np.arange(256, dtype=np.float64).reshape(16, 16) / 255 - 0.5) / 0.5
+    x = to_inputs(images)
+    assert x.dtype == np.float32 and x.shape == images.shape
+    np.testing.assert_allclose(x, expected, rtol=0, atol=1e-6)
+    assert x[0, 0] == -1 and x[-1, -1] == 1
+
+
+def test_to_inputs_refuses_already_float_images():
+    with pytest.raises(TypeError, match="expects uint8 images, got float32"):
+        to_inputs(np.zeros((2, 28, 28), np.float32))
+
+
+@pytest.fixture
+def indexed():
+    """Images that carry their own row index, labels 0..9 in a scrambled order (103 rows)."""
+    labels = np.random.default_rng(7).permutation(np.arange(103) % 10)
+    return LabeledImages(np.arange(103)[:, None], labels)
+
+
+def test_subset_first_n(indexed):
+    images, labels = subset(indexed, 25)
+    assert np.array_equal(images[:, 0], np.arange(25)) and np.array_equal(labels, indexed.labels[:25])
+
+
+def test_stratified_subset_balances_classes_and_is_seeded(indexed):
+    images, labels = subset(indexed, 23, stratified=True, rng=np.random.default_rng(1))
+    rows = images[:, 0]
+    assert np.array_equal(labels, indexed.labels[rows])  # pairs kept together
+    assert np.all(np.diff(rows) > 0)  # distinct rows, in dataset order
+    assert np.array_equal(np.bincount(labels, minlength=10), [3, 3, 3, 2, 2, 2, 2, 2, 2, 2])
+    again = subset(indexed, 23, stratified=True, rng=np.random.default_rng(1))
+    other = subset(indexed, 23, stratified=True, rng=np.random.default_rng(2))
+    assert np.array_equal(again.images, images) and not np.array_equal(other.images, images)
+
+
+def test_stratified_subset_defaults_to_tinyreg_generator(indexed):
+    random = pytest.importorskip("tinyreg.random")
+    random.manual_seed(3)
+    first = subset(indexed, 20, stratified=True)
+    random.manual_seed(3)
+    assert np.array_equal(subset(indexed, 20, stratified=True).images, first.images)
+
+
+@pytest.mark.parametrize("n, message", [(0, "must be in 1..103, got 0"),
+                                        (104, "must be in 1..103, got 104")])
+def test_subset_size_is_validated(indexed, n, message):
+    with pytest.raises(ValueError, match=message):
+        subset(indexed, n)
+
+
+def test_stratified_subset_needs_enough_examples_per_class():
+    data = LabeledImages(np.arange(4)[:, None], np.array([0, 0, 0, 1]))
+    with pytest.raises(ValueError, match="class 1 has 1 examples, a stratified subset of 4 needs 2"):
+        subset(data, 4, stratified=True, rng=np.random.default_rng(0))

@@ -1,0 +1,136 @@
+"""IDX reader and writer, checked against an independent struct-based encoder and decoder."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinyreg.data import read_idx, write_idx
+
+# The IDX specification's table, written out again here so the tests do not trust the module's.
+STRUCT_FORMATS = {"uint8": (0x08, "B"), "int8": (0x09, "b"), "int16": (0x0B, "h"),
+                  "int32": (0x0C, "i"), "float32": (0x0D, "f"), "float64": (0x0E, "d")}
+
+idx_arrays = st.sampled_from(sorted(STRUCT_FORMATS)).flatmap(
+    lambda dtype: hnp.arrays(dtype, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0,
+                                                     max_side=5)))
+
+
+def struct_encode(array):
+    """IDX bytes built field by field with struct, element by element (no NumPy byte tricks)."""
+    code, fmt = STRUCT_FORMATS[array.dtype.name]
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim)
+    header += b"".join(struct.pack(">I", n) for n in array.shape)
+    values = array.ravel().tolist()
+    return header + struct.pack(f">{len(values)}{fmt}", *values)
+
+
+def struct_decode(data):
+    """(dtype name, shape, flat values) decoded with struct."""
+    _, _, code, ndim = struct.unpack(">BBBB", data[:4])
+    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    name, (_, fmt) = next((k, v) for k, v in STRUCT_FORMATS.items() if v[0] == code)
+    count = int(np.prod(shape))
+    return name, shape, list(struct.unpack(f">{count}{fmt}", data[4 + 4 * ndim:]))
+
+
+def same_bits(a, b):
+    """Equal dtype, shape and bytes (NaN and -0.0 included)."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@given(array=idx_arrays, compress=st.booleans())
+def test_write_then_read_round_trips(tmp_path_factory, array, compress):
+    path = tmp_path_factory.mktemp("idx") / ("a.idx.gz" if compress else "a.idx")
+    write_idx(path, array)
+    assert same_bits(read_idx(path), array)
+
+
+@given(array=idx_arrays)
+def test_reader_decodes_independent_encoding(tmp_path_factory, array):
+    directory = tmp_path_factory.mktemp("idx")
+    (directory / "plain").write_bytes(struct_encode(array))
+    (directory / "packed.gz").write_bytes(gzip.compress(struct_encode(array)))
+    for name in ("plain", "packed.gz"):
+        result = read_idx(directory / name)
+        assert same_bits(result, array)
+        assert result.flags.writeable and result.dtype.isnative
+
+
+@given(array=idx_arrays)
+def test_writer_output_decodes_independently(tmp_path_factory, array):
+    path = tmp_path_factory.mktemp("idx") / "a.idx"
+    write_idx(path, array)
+    name, shape, values = struct_decode(path.read_bytes())
+    assert (name, shape) == (array.dtype.name, array.shape)
+    assert same_bits(np.array(values, dtype=name).reshape(shape), array)
+
+
+def test_gzip_is_detected_by_content_and_written_reproducibly(tmp_path):
+    array = np.arange(12, dtype=np.int16).reshape(3, 4)
+    write_idx(tmp_path / "a.gz", array)
+    write_idx(tmp_path / "b.gz", array)
+    packed = (tmp_path / "a.gz").read_bytes()
+    assert packed[:2] == b"\x1f\x8b" and packed == (tmp_path / "b.gz").read_bytes()
+    (tmp_path / "no-suffix").write_bytes(packed)
+    assert same_bits(read_idx(tmp_path / "no-suffix"), array)
+
+
+def test_big_endian_input_is_written_by_value(tmp_path):
+    array = np.array([1, -2, 300], dtype=">i4")
+    write_idx(tmp_path / "a", array)
+    assert (tmp_path / "a").read_bytes() == struct_encode(array.astype(np.int32))
+
+
+@pytest.mark.parametrize("delta, word", [(-1, "truncated"), (+3, "oversized")])
+def test_wrong_payload_length_names_file_and_byte_counts(tmp_path, delta, word):
+    data = struct_encode(np.zeros((2, 3), dtype=np.int32))  # 24 data bytes
+    path = tmp_path / "bad-length"
+    path.write_bytes(data[:delta] if delta < 0 else data + b"\0" * delta)
+    with pytest.raises(ValueError, match=rf"bad-length.*needs 24 data bytes.*has {24 + delta}.*{word}"):
+        read_idx(path)
+
+
+def test_truncated_header_is_reported(tmp_path):
+    path = tmp_path / "short-header"
+    path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 3, 5))  # claims 3 dims, holds 1
+    with pytest.raises(ValueError, match="short-header.*truncated header.*3 dims need 16 bytes"):
+        read_idx(path)
+
+
+def test_file_shorter_than_magic_is_reported(tmp_path):
+    path = tmp_path / "tiny"
+    path.write_bytes(b"\0\0")
+    with pytest.raises(ValueError, match="tiny: 2 bytes is too short"):
+        read_idx(path)
+
+
+def test_bad_magic_is_reported(tmp_path):
+    path = tmp_path / "bad-magic"
+    path.write_bytes(b"\x01" + struct_encode(np.zeros(4, dtype=np.uint8))[1:])
+    with pytest.raises(ValueError, match="bad-magic: bad IDX magic 01000801"):
+        read_idx(path)
+
+
+def test_unknown_dtype_code_is_reported(tmp_path):
+    path = tmp_path / "bad-code"
+    path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x0A, 1, 0))
+    with pytest.raises(ValueError, match="bad-code: unknown IDX dtype code 0x0A"):
+        read_idx(path)
+
+
+def test_damaged_gzip_stream_is_reported(tmp_path):
+    path = tmp_path / "cut.gz"
+    path.write_bytes(gzip.compress(struct_encode(np.arange(1000, dtype=np.int32)))[:-20])
+    with pytest.raises(ValueError, match="cut.gz: damaged gzip stream"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint16, np.float16, np.bool_])
+def test_writer_rejects_dtypes_without_an_idx_code(tmp_path, dtype):
+    with pytest.raises(TypeError, match=f"dtype {np.dtype(dtype)} has no IDX code"):
+        write_idx(tmp_path / "x", np.zeros(3, dtype=dtype))

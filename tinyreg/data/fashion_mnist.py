@@ -1,0 +1,188 @@
+"""Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): 70,000 grey 28x28 clothing images, 10 classes.
+
+Where the files are looked for, in this order (the first directory holding both files of the
+requested split wins):
+
+1. the ``path`` argument (the CLI's ``--data PATH``),
+2. the directory in the environment variable ``TINYREG_DATA``,
+3. ``/usr/share/datasets/fashion-mnist``, installed by Debian's ``dataset-fashion-mnist`` package.
+
+Each file may be the ``.gz`` as distributed or its gunzipped form. Verification checks the IDX
+structure (magic, 60,000 / 10,000 images of 28x28, labels in 0..9) and the SHA-256 of every file.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ._generator import generator_or_default
+from .idx import parse_idx, read_file_bytes
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+ENV_VAR = "TINYREG_DATA"
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+SPLITS = {  # split -> (images file, labels file, number of examples)
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000),
+}
+
+# SHA-256 of the decompressed IDX bytes: the identity of the data, whatever compressed it.
+# (These equal the digests of the gunzipped upstream zalandoresearch files.)
+IDX_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+# SHA-256 of the .gz files in Debian's dataset-fashion-mnist. Debian recompressed the upstream
+# archives, so upstream's .gz differ byte-wise; they pass through the IDX digest above instead.
+DEBIAN_GZ_SHA256 = {
+    "train-images-idx3-ubyte": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+    "train-labels-idx1-ubyte": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    "t10k-images-idx3-ubyte": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "t10k-labels-idx1-ubyte": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+}
+
+
+class LabeledImages(NamedTuple):
+    """A split: ``images`` uint8 of shape (N, 28, 28) and ``labels`` int64 of shape (N,).
+
+    A tuple, so ``images, labels = load_fashion_mnist()`` works.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise ValueError(f"unknown Fashion-MNIST split {split!r} (expected 'train' or 'test')")
+
+
+def _find_file(directory, stem):
+    """The plain or ``.gz`` file named ``stem`` in ``directory``, or None."""
+    for name in (stem, stem + ".gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def locate_fashion_mnist(path=None, split="train"):
+    """Return ``(images_file, labels_file)`` for ``split``, searching in the documented order.
+
+    Raises ``FileNotFoundError`` listing every place searched and how to get the data.
+    """
+    _check_split(split)
+    env_dir = os.environ.get(ENV_VAR)
+    places = [("path argument", path), (f"${ENV_VAR}", env_dir), ("Debian default", DEBIAN_DIR)]
+    searched = []
+    for origin, directory in places:
+        if directory is None or directory == "":
+            searched.append(f"  {origin}: not set")
+            continue
+        directory = Path(directory)
+        stems = SPLITS[split][:2]
+        files = [_find_file(directory, stem) for stem in stems]
+        if all(files):
+            return tuple(files)
+        missing = ", ".join(f"{stem}[.gz]" for stem, file in zip(stems, files) if file is None)
+        searched.append(f"  {origin}: {directory} (missing {missing})")
+    raise FileNotFoundError(
+        f"Fashion-MNIST {split!r} split not found. Searched, in order:\n" + "\n".join(searched)
+        + "\nTo get it: `sudo apt-get install -y dataset-fashion-mnist` (Debian/Ubuntu),"
+        " or download the four IDX files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,"
+        " t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from"
+        " https://github.com/zalandoresearch/fashion-mnist into a directory and pass"
+        f" `--data DIR` (path=DIR) or set {ENV_VAR}=DIR.")
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _verify_digest(file, stem, file_bytes, idx_bytes):
+    """Accept Debian's exact .gz, or any file whose (gunzipped) IDX bytes have the pinned digest."""
+    if file_bytes is not idx_bytes and _sha256(file_bytes) == DEBIAN_GZ_SHA256[stem]:
+        return
+    actual = _sha256(idx_bytes)
+    if actual != IDX_SHA256[stem]:
+        raise ValueError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes"
+                         f" (or {DEBIAN_GZ_SHA256[stem]} for Debian's .gz), got {actual}."
+                         " The file is damaged or is not Fashion-MNIST; pass verify=False to load"
+                         " it anyway.")
+
+
+def _read(file, stem, verify):
+    file_bytes, idx_bytes = read_file_bytes(file)
+    if verify:
+        _verify_digest(file, stem, file_bytes, idx_bytes)
+    return parse_idx(idx_bytes, name=str(file))
+
+
+def load_fashion_mnist(path=None, split="train", verify=True):
+    """Load a Fashion-MNIST split as ``LabeledImages(images uint8 (N,28,28), labels int64 (N,))``.
+
+    ``path``: a directory holding the IDX files (else ``$TINYREG_DATA``, else Debian's directory).
+    ``split``: ``"train"`` (60,000 examples) or ``"test"`` (10,000).
+    ``verify``: check each file's SHA-256 (the shape and label checks always run).
+    Class names: ``FASHION_MNIST_CLASSES[label]``.
+    """
+    images_file, labels_file = locate_fashion_mnist(path, split)
+    images_stem, labels_stem, n = SPLITS[split]
+    images = _read(images_file, images_stem, verify)
+    labels = _read(labels_file, labels_stem, verify)
+    if images.dtype != np.uint8 or images.shape != (n, 28, 28):
+        raise ValueError(f"{images_file}: expected uint8 images of shape {(n, 28, 28)}, "
+                         f"got {images.dtype} {images.shape}")
+    if labels.dtype != np.uint8 or labels.shape != (n,):
+        raise ValueError(f"{labels_file}: expected uint8 labels of shape {(n,)}, "
+                         f"got {labels.dtype} {labels.shape}")
+    if labels.max() >= len(FASHION_MNIST_CLASSES):
+        raise ValueError(f"{labels_file}: label {labels.max()} is outside 0..9")
+    return LabeledImages(images, labels.astype(np.int64))
+
+
+def to_inputs(images):
+    """uint8 images -> float32 model inputs: x = (images / 255 - 0.5) / 0.5, so x lies in [-1, 1].
+
+    Scaling to [0, 1] then normalising with mean 0.5 and std 0.5 (torchvision's ``ToTensor`` then
+    ``Normalize((0.5,), (0.5,))``). Only uint8 is accepted, so inputs are never normalised twice.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"to_inputs expects uint8 images, got {images.dtype}")
+    scaled = images.astype(np.float32) / np.float32(255)
+    return (scaled - np.float32(0.5)) / np.float32(0.5)
+
+
+def subset(data, n, stratified=False, rng=None):
+    """A deterministic ``n``-example subset of ``data`` (a ``LabeledImages``), for quick runs.
+
+    ``stratified=False``: the first ``n`` examples. ``stratified=True``: for each of the k classes
+    present, ``n // k`` examples drawn without replacement with ``rng`` (the first ``n % k``
+    classes get one more), kept in dataset order. ``rng`` defaults to
+    ``tinyreg.random.generator()``.
+    """
+    images, labels = data
+    if not 0 < n <= len(labels):
+        raise ValueError(f"subset size must be in 1..{len(labels)}, got {n}")
+    if not stratified:
+        return LabeledImages(images[:n], labels[:n])
+    rng = generator_or_default(rng)
+    classes = np.unique(labels)
+    quota, extra = divmod(n, len(classes))
+    chosen = []
+    for i, c in enumerate(classes):
+        members = np.flatnonzero(labels == c)
+        take = quota + (i < extra)
+        if take > len(members):
+            raise ValueError(f"class {c} has {len(members)} examples, a stratified subset of {n} "
+                             f"needs {take}")
+        chosen.append(rng.choice(members, size=take, replace=False))
+    index = np.sort(np.concatenate(chosen))
+    return LabeledImages(images[index], labels[index])

@@ -1,0 +1,49 @@
+"""softmax and log_softmax along one axis, computed stably (the max is subtracted before exponentiating)."""
+
+import numpy as np
+
+from tinyreg.ops.reduce import resolve_axis, stable_logsumexp
+from tinyreg.tensor import Function
+
+
+class Softmax(Function):
+    """s_i = e^{x_i} / Σ_j e^{x_j};   ds_i/dx_k = s_i (δ_ik - s_k),  so  dL/dx = s ⊙ (g - Σ_j g_j s_j)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        e = np.exp(x - np.amax(x, axis=axis, keepdims=True))
+        s = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(s)
+        ctx.axis = axis
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved
+        return (s * (grad - np.sum(grad * s, axis=ctx.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        y = x - stable_logsumexp(x, axis)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad - np.exp(y) * np.sum(grad, axis=ctx.axis, keepdims=True),)
+
+
+def softmax(x, axis=-1, *, dim=None):
+    axis, _ = resolve_axis(None if dim is not None else axis, dim)
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    axis, _ = resolve_axis(None if dim is not None else axis, dim)
+    return LogSoftmax.apply(x, axis=axis)

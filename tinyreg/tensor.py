@@ -1,0 +1,477 @@
+"""The autodiff tensor and its graph.
+
+A :class:`Tensor` wraps a ``numpy.ndarray`` (``.data``). When an op runs on tensors that require gradients it records a
+:class:`Function` node (``._ctx``) holding the op's inputs and whatever its backward needs. ``backward()`` walks those
+nodes from the output back to the leaves in reverse topological order and applies the chain rule at each one:
+
+    dL/d(input) = backward(dL/d(output))
+
+The ops themselves (forward and backward side by side) live in :mod:`tinyreg.ops`; this file only knows how to record
+and walk the graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyreg import grad_mode
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+bool_ = np.dtype(np.bool_)
+
+
+class Function:
+    """One node of the graph: an op's ``forward`` and its ``backward``.
+
+    A subclass writes both as static methods that take the node itself as ``ctx``::
+
+        forward(ctx, *arrays, **params) -> ndarray        # the op on plain arrays
+        backward(ctx, grad) -> tuple[ndarray | None, ...]  # dL/d(input) for each positional input
+
+    ``forward`` saves what ``backward`` needs with ``ctx.save_for_backward(...)``. A backward may return a gradient
+    with the *broadcast* shape of the output; the engine reduces it to each input's shape (one shared rule, see
+    :func:`reduce_to_shape`). ``ctx.needs_input_grad[i]`` tells backward which gradients are wanted, so an op can skip
+    work for inputs that are constants.
+    """
+
+    __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on ``inputs`` (tensors, arrays or Python numbers) and record it if a gradient is needed.
+
+        Python numbers are passed to ``forward`` unchanged so that NumPy treats them as "weak" scalars and keeps the
+        tensor's dtype (``x_float32 * 2.0`` stays float32, as in torch).
+        """
+        ctx = cls()
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except ValueError as err:
+            shapes = ", ".join(str(np.shape(a)) for a in arrays)
+            raise ValueError(f"{cls.__name__}: {err} (input shapes: {shapes})") from None
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        if not (grad_mode.is_grad_enabled() and any(needs)):
+            return Tensor._wrap(out)
+        ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
+        ctx.needs_input_grad = needs
+        ctx.released = False
+        result = Tensor._wrap(out, requires_grad=True)
+        result._ctx = ctx
+        return result
+
+    def release(self):
+        """Drop saved arrays and inputs once backward has used them (unless ``retain_graph``)."""
+        self.saved = None
+        self.parents = ()
+        self.released = True
+
+
+def reduce_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a broadcast gradient back down to ``shape``.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass, every copy of an element received
+    a gradient, and by the chain rule the element's gradient is their sum: sum over the leading dimensions broadcasting
+    added, and over the dimensions where ``shape`` has size 1.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _as_dtype(dtype):
+    return None if dtype is None else np.dtype(dtype)
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Copy ``data`` into a new array with torch's default dtypes.
+
+    Python floats become float32 (torch's default) while NumPy arrays keep their dtype (like ``torch.tensor``);
+    Python ints become int64 and bools stay bool.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    dtype = _as_dtype(dtype)
+    array = np.array(data, dtype=dtype, copy=True)
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype == float64:
+        array = array.astype(float32)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, so gradients can flow back through it.
+
+    ``tr.Tensor(data)`` and ``tr.tensor(data)`` copy ``data``; floats default to float32 like torch.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy broadcasting over a Tensor object.
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Wrap an op's output without copying or converting it (the fast path every op takes)."""
+        t = object.__new__(Tensor)
+        t.data = np.asarray(array)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        return t
+
+    # ---- array facts -------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements (NumPy's meaning; torch's ``numel()`` is also available)."""
+        return self.data.size
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op: the ones whose ``.grad`` backward fills."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python "
+                             f"number; only one-element tensors can (shape {self.shape})")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, like torch
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
+        extras = []
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=tinyreg.{self.dtype.name}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ---- gradients -----------------------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"Only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data, cut out of the graph (shares memory, like torch)."""
+        return Tensor._wrap(self.data)
+
+    def _accumulate_grad(self, grad: np.ndarray):
+        """Add ``grad`` into ``self.grad``.
+
+        Gradients accumulate, as in torch: a second ``backward()`` adds to ``.grad`` instead of replacing it, which is
+        what makes ``zero_grad()`` necessary. Accumulation is in place so that an array someone holds (an optimizer's
+        view into its flat gradient buffer) stays the live ``.grad``; a first gradient is copied because ops may hand
+        the same array to several inputs.
+        """
+        if self.grad is None:
+            self.grad = np.array(grad, dtype=self.dtype, order="C", copy=True)
+        else:
+            self.grad += grad
+
+    def backward(self, grad=None, retain_graph: bool = False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it into the leaf's ``.grad``.
+
+        ``grad`` is dL/d(self); it may be omitted only for a one-element tensor (then it is 1). The graph is walked in
+        reverse topological order, so each node's incoming gradient is complete (summed over all its uses) before the
+        node's own backward runs. Saved arrays are freed afterwards unless ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {grad.shape} and output has a "
+                                   f"shape of {self.shape}")
+        pending = {id(self): grad}  # dL/d(tensor), summed over every path reached so far
+        for node in reversed(self._topological_order()):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            ctx = node._ctx
+            if ctx is None:
+                node._accumulate_grad(g)
+                continue
+            if ctx.released:
+                raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
+                                   "tensors after they have already been freed). Specify retain_graph=True if you "
+                                   "need to backward through the graph a second time.")
+            input_grads = type(ctx).backward(ctx, g)
+            for parent, g_in in zip(ctx.parents, input_grads):
+                if parent is None or g_in is None:
+                    continue
+                g_in = reduce_to_shape(g_in, parent.shape)
+                if g_in.dtype != parent.dtype:
+                    g_in = g_in.astype(parent.dtype)
+                key = id(parent)
+                # A tensor used twice receives two gradients: the chain rule sums them.
+                pending[key] = pending[key] + g_in if key in pending else g_in
+            if not retain_graph:
+                ctx.release()
+
+    def _topological_order(self) -> list:
+        """Every tensor this one depends on, each after all of its inputs (iterative DFS: no recursion limit)."""
+        order, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if node._ctx is not None:
+                stack.extend((p, False) for p in node._ctx.parents if p is not None and id(p) not in visited)
+        return order
+
+    # ---- operators (each delegates to an op in tinyreg.ops) ------------------------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    # Comparisons give boolean tensors outside the graph (they have no useful derivative).
+    def __lt__(self, other):
+        return ops.compare(np.less, self, other)
+
+    def __le__(self, other):
+        return ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return ops.compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return ops.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return ops.compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return ops.compare(np.not_equal, self, other)
+
+    # ---- methods, as in torch (the same functions are tr.exp(x), tr.sum(x, dim), ...) -----------------------------
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def neg(self):
+        return ops.neg(self)
+
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
+    def clamp(self, min=None, max=None):
+        return ops.clamp(self, min, max)
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return ops.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def softmax(self, axis=-1, *, dim=None):
+        return ops.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        return ops.log_softmax(self, axis, dim=dim)
+
+    def reshape(self, *shape):
+        return ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        return ops.reshape(self, *shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return ops.permute(self, *dims)
+
+    @property
+    def T(self):
+        return ops.permute(self, *reversed(range(self.ndim)))
+
+    def unsqueeze(self, dim):
+        return ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def float(self):
+        return ops.cast(self, float32)
+
+    def double(self):
+        return ops.cast(self, float64)
+
+    def long(self):
+        return ops.cast(self, int64)
+
+    def to(self, dtype):
+        return ops.cast(self, dtype)
+
+    def astype(self, dtype):
+        return ops.cast(self, dtype)
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# ops is imported last because every op subclasses Function and builds Tensors: both must exist first.
+from tinyreg import ops  # noqa: E402
