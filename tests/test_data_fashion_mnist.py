@@ -2,27 +2,26 @@
 
 import gzip
 import hashlib
-import os
 import shutil
 
 import numpy as np
 import pytest
+from helpers import require
 
 from tinyreg.data import (FASHION_MNIST_CLASSES, LabeledImages, load_fashion_mnist,
                           locate_fashion_mnist, subset, to_inputs, write_idx)
 from tinyreg.data import fashion_mnist as fm
+from tinyreg.random import manual_seed
 
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 
 
 def require_real_data(split):
-    """The real files of ``split``: missing data fails the test when env CI is set, else skips it."""
+    """The real files of ``split``; if missing, the test fails when env CI is set, else skips."""
     try:
         return locate_fashion_mnist(split=split)
     except FileNotFoundError as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but Fashion-MNIST is missing:\n{err}")
-        pytest.skip(f"Fashion-MNIST not installed: {err}")
+        require(f"Fashion-MNIST is missing:\n{err}")
 
 
 @pytest.fixture(scope="module")
@@ -216,10 +215,9 @@ def test_stratified_subset_balances_classes_and_is_seeded(indexed):
 
 
 def test_stratified_subset_defaults_to_tinyreg_generator(indexed):
-    random = pytest.importorskip("tinyreg.random")
-    random.manual_seed(3)
+    manual_seed(3)
     first = subset(indexed, 20, stratified=True)
-    random.manual_seed(3)
+    manual_seed(3)
     assert np.array_equal(subset(indexed, 20, stratified=True).images, first.images)
 
 

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinyreg.data import batches
+from tinyreg.random import manual_seed
 
 
 @given(n=st.integers(0, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(),
@@ -45,10 +46,9 @@ def test_consecutive_epochs_differ_with_one_generator():
 
 
 def test_shuffle_defaults_to_tinyreg_generator():
-    random = pytest.importorskip("tinyreg.random")
-    random.manual_seed(4)
+    manual_seed(4)
     first = [b for b, in batches(np.arange(30), batch_size=4)]
-    random.manual_seed(4)
+    manual_seed(4)
     assert all(np.array_equal(a, b) for a, b in zip(first, [b for b, in batches(np.arange(30),
                                                                                   batch_size=4)]))
 

@@ -1,9 +1,9 @@
 """Synthetic regression sets: shapes, the generating equations, the noise level, determinism."""
 
 import numpy as np
-import pytest
 
 from tinyreg.data import high_dim_linear, histogram_regression
+from tinyreg.random import manual_seed
 
 
 def test_high_dim_linear_shapes_and_true_parameters():
@@ -44,10 +44,9 @@ def test_high_dim_linear_is_determined_by_the_generator():
 
 
 def test_high_dim_linear_defaults_to_tinyreg_generator():
-    random = pytest.importorskip("tinyreg.random")
-    random.manual_seed(11)
+    manual_seed(11)
     first = high_dim_linear()
-    random.manual_seed(11)
+    manual_seed(11)
     assert np.array_equal(high_dim_linear().y_test, first.y_test)
 
 
