@@ -1,3 +1,39 @@
-"""``tinyreg.nn``: layers, losses and state dicts with torch.nn's names and semantics."""
+"""``tinyreg.nn``: layers, losses, penalties and state dicts with torch.nn's names and semantics.
 
+    from tinyreg import nn
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 10))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+
+| file             | contents                                                        |
+|------------------|-----------------------------------------------------------------|
+| parameter.py     | Parameter                                                       |
+| module.py        | Module: registration, walking, train/eval, state_dict, repr     |
+| container.py     | Sequential, ModuleList                                          |
+| linear.py        | Linear, Identity                                                |
+| normalization.py | LayerNorm                                                       |
+| dropout.py       | Dropout, mc_dropout_predict                                     |
+| activation.py    | ReLU, Tanh, Sigmoid                                             |
+| flatten.py       | Flatten                                                         |
+| loss.py          | MSELoss, CrossEntropyLoss                                       |
+| penalties.py     | l2_penalty, l1_penalty                                          |
+| functional.py    | the function forms (``F.linear``, ``F.cross_entropy``, ...)     |
+| init.py          | in-place initialisers (``init.kaiming_uniform_``, ...)          |
+"""
+
+from tinyreg.nn import functional, init
+from tinyreg.nn.activation import ReLU, Sigmoid, Tanh
+from tinyreg.nn.container import ModuleList, Sequential
+from tinyreg.nn.dropout import Dropout, mc_dropout_predict
+from tinyreg.nn.flatten import Flatten
+from tinyreg.nn.functional import squared_loss
+from tinyreg.nn.linear import Identity, Linear
+from tinyreg.nn.loss import CrossEntropyLoss, MSELoss
+from tinyreg.nn.module import Module
+from tinyreg.nn.normalization import LayerNorm
 from tinyreg.nn.parameter import Parameter
+from tinyreg.nn.penalties import l1_penalty, l2_penalty
+
+__all__ = ["CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LayerNorm", "Linear", "MSELoss", "Module",
+           "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "l1_penalty",
+           "l2_penalty", "mc_dropout_predict", "squared_loss"]
