@@ -1,0 +1,44 @@
+"""Figures for the experiments, drawn with matplotlib's file-only Agg backend when matplotlib is installed.
+
+matplotlib belongs to the optional ``plot`` extra: :func:`pyplot` returns None without it and the runner then writes
+only metrics.json and the text summary.
+"""
+
+import numpy as np
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (no window, works headless), or None if matplotlib is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def curves(ax, series: dict, title: str, ylabel: str, log: bool = False, xlabel: str = "epoch", styles=None):
+    """One line per ``{label: values}`` over epochs 1..n (or steps), on a log y axis if ``log``.
+
+    ``styles``: optional ``{label: plot keyword arguments}`` (colour, line style) for some of the lines.
+    """
+    for label, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label, **(styles or {}).get(label, {}))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def histogram_counts(values: np.ndarray, bins: int = 60, value_range=None) -> dict:
+    """A histogram as plain data for metrics.json: ``{"edges": [...], "counts": [...]}`` (TensorBoard keeps the same)."""
+    counts, edges = np.histogram(values, bins=bins, range=value_range)
+    return {"edges": edges.tolist(), "counts": counts.tolist()}
+
+
+def draw_histogram(ax, histogram: dict, label=None, color=None, alpha=0.6):
+    """Draw a histogram from :func:`histogram_counts` data as filled steps."""
+    edges, counts = np.asarray(histogram["edges"]), np.asarray(histogram["counts"])
+    ax.stairs(counts, edges, fill=True, alpha=alpha, label=label, color=color)
