@@ -34,8 +34,9 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     keep = generator().random(x.shape) >= p  # P(keep) = 1 − p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * (keep * scale).astype(x.dtype)
+    scaled_mask = keep.astype(x.dtype)
+    scaled_mask *= 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * scaled_mask
 
 
 def _reduce(losses, reduction):
