@@ -1,0 +1,86 @@
+"""Byte models of the updates, and the memory-bandwidth ceiling measured with the same bytes.
+
+Byte model (float32, 4 B a value). An elementwise update has to move each array it reads and each it writes once;
+nothing faster is possible when the arrays do not fit in cache:
+
+    SGD-momentum (coupled decay)  reads θ, g, b      writes θ, b      5 × 4 B = 20 B/element
+    Adam (L2) and AdamW           reads θ, g, m, v   writes θ, m, v   7 × 4 B = 28 B/element
+
+Effective bandwidth = bytes/element × elements / step time. It counts only these compulsory bytes: a NumPy step that
+makes temporaries moves more bytes than it is credited with, which is exactly the inefficiency the number exposes.
+
+The ceiling. STREAM's triad (a = b + s·c) writes an array it never read, so its byte count leaves out the
+write-allocate read of ``a`` that the CPU performs anyway; an in-place update has no such hidden traffic, so on this
+machine a triad reports far less (~28 GB/s on one core) than an in-place update can reach (~45 GB/s). The ceiling
+here is therefore an in-place read-modify-write kernel with the update's exact access pattern — ``x ← x + c·g`` for
+every state array x, ``g`` read only — over the same arrays, in the same run: the fastest any kernel could stream
+those bytes, with no arithmetic to speak of.
+"""
+
+import numba
+import numpy as np
+
+# Per element: (arrays read and written back, arrays only read). Keyed by the optimizer names of bench_update.
+ACCESS = {
+    "sgd": ("θ b", "g"),
+    "adam": ("θ m v", "g"),
+    "adamw": ("θ m v", "g"),
+}
+FLOAT32_BYTES = 4
+
+
+def bytes_per_element(optimizer: str) -> int:
+    """The byte model: each read-write array counts twice (read, write), each read-only array once."""
+    read_write, read_only = (part.split() for part in ACCESS[optimizer])
+    return FLOAT32_BYTES * (2 * len(read_write) + len(read_only))
+
+
+def gb_per_s(optimizer: str, elements: int, seconds: float) -> float:
+    """Effective bandwidth in GB/s (10⁹ bytes per second) under the byte model."""
+    return bytes_per_element(optimizer) * elements / seconds / 1e9
+
+
+def _rmw2(x, y, g, c):
+    """x ← x + c·g, y ← y + c·g: SGD-momentum's traffic (θ, b read and written; g read)."""
+    for i in numba.prange(x.size):
+        x[i] += c * g[i]
+        y[i] += c * g[i]
+
+
+def _rmw3(x, y, z, g, c):
+    """x, y, z ← · + c·g: Adam's traffic (θ, m, v read and written; g read)."""
+    for i in numba.prange(x.size):
+        x[i] += c * g[i]
+        y[i] += c * g[i]
+        z[i] += c * g[i]
+
+
+# One body, two compilations: ``prange`` is a plain ``range`` unless ``parallel=True``.
+_SERIAL = {2: numba.njit(_rmw2), 3: numba.njit(_rmw3)}
+_PARALLEL = {2: numba.njit(parallel=True)(_rmw2), 3: numba.njit(parallel=True)(_rmw3)}
+
+# Small enough that values barely move over thousands of calls, large enough not to be a denormal.
+_C = np.float32(1e-8)
+
+
+def threading_layer() -> str | None:
+    """The Numba threading layer the parallel kernels ran on (None before any parallel kernel ran)."""
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
+def ceiling_steps(optimizer: str, elements: int, threads: int, rng: np.random.Generator) -> dict:
+    """Functions streaming one step's worth of bytes in place over fresh flat float32 buffers of ``elements``.
+
+    ``{"serial": fn}`` for one thread; with more, also ``"parallel"``: the ``prange`` kernel on Numba's pool (sized by
+    ``numba.set_num_threads``). The ceiling is the faster of the two, because on a small in-cache workload waking the
+    threads costs more than they save, and a bound that a serial kernel beats would not be a bound.
+    """
+    n_state = len(ACCESS[optimizer][0].split())
+    state = [rng.standard_normal(elements, dtype=np.float32) for _ in range(n_state)]
+    g = rng.standard_normal(elements, dtype=np.float32)
+    kernels = {"serial": _SERIAL[n_state]} if threads == 1 else {"serial": _SERIAL[n_state],
+                                                                 "parallel": _PARALLEL[n_state]}
+    return {name: (lambda kernel=kernel: kernel(*state, g, _C)) for name, kernel in kernels.items()}

@@ -1,0 +1,166 @@
+"""How fast is one optimizer update, per implementation, and how close does it come to the memory bandwidth?
+
+    python benchmarks/bench_update.py                      # everything: ~5 minutes on 2 cores
+    python benchmarks/bench_update.py --quick              # smoke run (CI): small W1, few repeats, under a minute
+    python benchmarks/bench_update.py --only adamw W1 --threads 1
+    python benchmarks/bench_update.py --json benchmarks/results/update.json --plot benchmarks/results/update.png
+
+For every optimizer (SGD-momentum with coupled decay, Adam with L2, AdamW), workload (W1, W2, W3: see workloads.py)
+and thread count, each implementation starts from the same θ_0 with its grads already set, takes ``warmup`` untimed
+steps (JIT, state allocation, caches), then ``repeats`` timed ones. Columns:
+
+    median ms, min ms   step time over the timed steps
+    GB/s                the byte model (20 or 28 B/element, bandwidth.py) divided by the median step time
+    % ceiling           the ceiling row's median time / this row's: how much of the achievable bandwidth it reaches
+    × torch fused       this row's median time / torch fused's (below 1: faster than torch's fastest CPU path)
+
+The ceiling row is an in-place streaming kernel over the same bytes (bandwidth.py). Every row but the ceiling is
+checked against the float64 reference after its timed steps (guard.py): a wrong result stops the run.
+"""
+
+import argparse
+import sys
+
+import numpy as np
+
+import bandwidth
+import guard
+import tinyreg_updates
+import torch_updates
+from machine import cores, load_average, machine_info, machine_line, set_threads
+from output import format_table, write_json
+from timing import time_calls
+from workloads import start_state, workloads
+
+OPTIMIZERS = {"sgd": "SGD-momentum (coupled decay)", "adam": "Adam (L2)", "adamw": "AdamW"}
+CEILING = "ceiling: in-place stream"
+BASELINE = "torch fused"
+# (warmup, repeats) per workload. W1's steps are long (ms) and its float64 reference run is the slow part of a run.
+REPEATS = {"W1": (3, 20), "W2": (20, 200), "W3": (10, 100)}
+QUICK_REPEATS = (1, 3)
+COLUMNS = ["optimizer", "workload", "threads", "implementation", "median ms", "min ms", "GB/s", "% ceiling",
+           "× torch fused"]
+
+
+def implementations() -> dict:
+    """Name -> builder ``(variant, optimizer, workload, start, threads) -> (step, state)``, in table order."""
+    impls = {name: tinyreg_updates.build for name in tinyreg_updates.VARIANTS}
+    if torch_updates.available():
+        impls.update({name: torch_updates.build for name in torch_updates.VARIANTS})
+    return impls
+
+
+def selected(terms: list[str], optimizer: str, workload: str, implementation: str) -> bool:
+    """``--only`` terms, each matching an optimizer or workload name exactly or part of an implementation name.
+
+    Within one kind the terms are alternatives; kinds combine with "and". The ceiling and torch fused always run
+    (the other rows are measured against them).
+    """
+    terms = [t.lower() for t in terms]
+    by_kind = {
+        "optimizer": [t for t in terms if t in OPTIMIZERS],
+        "workload": [t for t in terms if t in ("w1", "w2", "w3")],
+    }
+    by_kind["implementation"] = [t for t in terms if t not in by_kind["optimizer"] + by_kind["workload"]]
+    ok_optimizer = not by_kind["optimizer"] or optimizer in by_kind["optimizer"]
+    ok_workload = not by_kind["workload"] or workload.lower() in by_kind["workload"]
+    ok_impl = (not by_kind["implementation"] or implementation in (CEILING, BASELINE)
+               or any(t in implementation for t in by_kind["implementation"]))
+    return ok_optimizer and ok_workload and ok_impl
+
+
+def measure(optimizer, workload, threads, impls, terms, quick, rng) -> list[dict]:
+    """Rows for one (optimizer, workload, thread count): the ceiling first, then every selected implementation."""
+    warmup, repeats = QUICK_REPEATS if quick else REPEATS[workload.name]
+    steps = warmup + repeats
+    start = start_state(workload)
+    want = guard.reference_run(optimizer, start.theta, start.grad, steps)
+    base = dict(optimizer=optimizer, workload=workload.name, elements=workload.elements,
+                tensors=len(workload.shapes), threads=threads)
+    ceilings = {kernel: time_calls(fn, warmup, repeats) for kernel, fn in
+                bandwidth.ceiling_steps(optimizer, workload.elements, threads, rng).items()}
+    kernel = min(ceilings, key=lambda k: ceilings[k].median)
+    rows = [dict(base, implementation=CEILING, ceiling_kernel=kernel, **ceilings[kernel].as_dict())]
+    for name, build in impls.items():
+        if not selected(terms, optimizer, workload.name, name):
+            continue
+        step, state = build(name, optimizer, workload, start, threads)
+        timing = time_calls(step, warmup, repeats)
+        guard.check(name, state(), want, {"θ": start.theta}, steps)
+        rows.append(dict(base, implementation=name, checked=True, **timing.as_dict()))
+        del step, state  # free this implementation's arrays before the next allocates its own
+    ceiling_s = rows[0]["median_s"]
+    baseline_s = next((r["median_s"] for r in rows if r["implementation"] == BASELINE), None)
+    for row in rows:
+        row["bytes_per_element"] = bandwidth.bytes_per_element(optimizer)
+        row["gb_per_s"] = bandwidth.gb_per_s(optimizer, workload.elements, row["median_s"])
+        row["gb_per_s_at_min"] = bandwidth.gb_per_s(optimizer, workload.elements, row["min_s"])
+        row["ceiling_fraction"] = ceiling_s / row["median_s"]
+        row["torch_fused_ratio"] = row["median_s"] / baseline_s if baseline_s else None
+    return rows
+
+
+def table_rows(rows: list[dict]) -> list[list]:
+    return [[r["optimizer"], r["workload"], r["threads"], r["implementation"], r["median_s"] * 1e3, r["min_s"] * 1e3,
+             r["gb_per_s"], 100 * r["ceiling_fraction"], r["torch_fused_ratio"]] for r in rows]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: W1 of 2^20 elements, 1 warm-up, 3 repeats")
+    parser.add_argument("--only", nargs="+", default=[], metavar="TERM",
+                        help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or implementation name parts")
+    parser.add_argument("--threads", default=None,
+                        help=f"comma-separated thread counts (default: 1 and all {cores()} cores)")
+    parser.add_argument("--json", metavar="PATH", help="also write the machine info and every row as JSON")
+    parser.add_argument("--plot", metavar="PATH", help="also plot step time vs workload (needs matplotlib)")
+    args = parser.parse_args(argv)
+    counts = [1, cores()] if args.threads is None else [int(n) for n in args.threads.split(",")]
+    if any(n < 1 or n > cores() for n in counts):
+        parser.error(f"--threads: each count must be between 1 and {cores()} (the cores available), got {args.threads}")
+    args.threads = sorted(set(counts))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    info = machine_info()
+    print(f"bench_update: optimizer step time per implementation{' (--quick)' if args.quick else ''}")
+    print(machine_line(info))
+    impls = implementations()
+    if not torch_updates.available():
+        print("torch is not installed: no torch rows, no × torch fused column")
+    rng = np.random.default_rng(0)
+    rows = []
+    for optimizer in OPTIMIZERS:
+        for workload in workloads(args.quick):
+            if not selected(args.only, optimizer, workload.name, CEILING):
+                continue
+            for threads in args.threads:
+                set_threads(threads)
+                print(f"measuring {optimizer} {workload.name}, {threads} thread(s) ...", file=sys.stderr, flush=True)
+                rows.append(measure(optimizer, workload, threads, impls, args.only, args.quick, rng))
+    if not rows:
+        print(f"--only {' '.join(args.only)} selected nothing", file=sys.stderr)
+        return 2
+    print("\n" + format_table(COLUMNS, [line for group in rows for line in table_rows(group) + [None]][:-1]))
+    rows = [row for group in rows for row in group]
+    info["workloads"] = {w.name: dict(description=w.description, elements=w.elements, tensors=len(w.shapes))
+                         for w in workloads(args.quick)}
+    info["threading_layer"] = bandwidth.threading_layer()
+    payload = dict(machine=info, quick=args.quick, optimizers=OPTIMIZERS, hyperparameters=guard.HYPERPARAMETERS,
+                   rows=rows)
+    info["load_average_1min_end"] = load_average()
+    if args.json:
+        write_json(args.json, payload)
+        print(f"\nwrote {args.json}")
+    if args.plot:
+        import plot
+
+        plot.plot_update(payload, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

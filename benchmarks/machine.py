@@ -1,0 +1,97 @@
+"""What the numbers were measured on: CPU, cores, library versions, thread settings, load.
+
+Every benchmark prints :func:`machine_line` in its header and stores :func:`machine_info` in its JSON, because an
+update kernel's GB/s is a fact about one machine, not about the code.
+"""
+
+import os
+import platform
+
+# The environment variables that fix how many threads each runtime starts. They must be set *before* the library
+# is imported (OpenBLAS and MKL size their pools at load time), which is why thread counts that involve BLAS run
+# in a fresh child process (:func:`thread_env`).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def cpu_model() -> str:
+    """The first ``model name`` line of /proc/cpuinfo (Linux), else what :mod:`platform` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cores() -> int:
+    """CPUs this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _version(module_name: str) -> str | None:
+    try:
+        module = __import__(module_name)
+    except ImportError:
+        return None
+    return module.__version__
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: other processes competing for the cores while we measure."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def machine_info() -> dict:
+    """Plain data for the JSON: CPU, cores, versions, the thread variables as set, the load at the start."""
+    return {
+        "cpu": cpu_model(),
+        "cores": cores(),
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "numba": _version("numba"),
+        "torch": _version("torch"),
+        "thread_env": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+        "load_average_1min": load_average(),
+    }
+
+
+def machine_line(info: dict) -> str:
+    """One line a person can quote: ``AMD EPYC, 2 cores | numpy 2.4.6 | numba 0.68.1 | torch 2.13.0+cpu``."""
+    torch = info["torch"] or "not installed"
+    return (f"{info['cpu']}, {info['cores']} cores | Python {info['python']} | numpy {info['numpy']} | "
+            f"numba {info['numba']} | torch {torch} | load average {info['load_average_1min']}")
+
+
+def thread_env(threads: int) -> dict:
+    """A copy of this process's environment with every runtime limited to ``threads`` threads."""
+    env = dict(os.environ)
+    env.update({name: str(threads) for name in THREAD_VARIABLES})
+    return env
+
+
+def set_threads(threads: int) -> None:
+    """Limit Numba's parallel kernels and torch's intra-op pool to ``threads`` (both can change at run time).
+
+    ``numba.set_num_threads`` starts Numba's thread pool, which fixes the threading layer for the life of the
+    process; so first select the layer tinyreg's parallel kernels select on their first call (workqueue, unless
+    NUMBA_THREADING_LAYER says otherwise), or every parallel kernel here would run on a layer tinyreg never uses.
+    """
+    import numba
+
+    from tinyreg.optim import kernels
+
+    kernels._select_threading_layer()
+    numba.set_num_threads(threads)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(threads)

@@ -1,0 +1,160 @@
+"""benchmarks/: the pieces that decide what a reported number means, and a --quick smoke run of every script.
+
+The smoke runs execute the scripts exactly as a user does (``python benchmarks/bench_update.py --quick``) in a child
+process, so a broken import or a renamed tinyreg API fails here and the scripts never rot. The correctness guard is
+tested on its own: it must reject kernels that are wrong in the ways fast kernels go wrong.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.helpers import import_torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCHMARKS = os.path.join(ROOT, "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+
+import bandwidth  # noqa: E402  (the benchmark scripts import their siblings by name, as here)
+import bench_update  # noqa: E402
+import guard  # noqa: E402
+import report  # noqa: E402
+from output import format_table  # noqa: E402
+
+
+def run_script(name, *args, tmp_path):
+    """Run ``benchmarks/<name> --quick ...`` in a fresh process; tinyreg importable from the checkout."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, name), "--quick", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{name} --quick failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+# ---- byte model and selection ---------------------------------------------------------------------------------------
+def test_byte_model_counts_each_compulsory_read_and_write():
+    assert bandwidth.bytes_per_element("sgd") == 20     # θ, b read and written; g read: 5 × 4 B
+    assert bandwidth.bytes_per_element("adamw") == 28   # θ, m, v read and written; g read: 7 × 4 B
+    assert bandwidth.bytes_per_element("adam") == 28
+    assert bandwidth.gb_per_s("adamw", 10**9, 28.0) == pytest.approx(1.0)
+
+
+def test_only_filter_combines_kinds_with_and_and_keeps_the_baselines():
+    sel = bench_update.selected
+    assert sel(["adamw", "W1"], "adamw", "W1", "tinyreg numpy")
+    assert not sel(["adamw", "W1"], "adam", "W1", "tinyreg numpy")
+    assert not sel(["adamw", "W1"], "adamw", "W2", "tinyreg numpy")
+    assert sel(["fused"], "sgd", "W3", "tinyreg fused serial") and sel(["fused"], "sgd", "W3", "torch fused")
+    assert not sel(["fused"], "sgd", "W3", "tinyreg numpy")
+    assert sel(["numpy"], "sgd", "W3", bench_update.CEILING) and sel(["numpy"], "sgd", "W3", "torch fused")
+
+
+def test_table_aligns_numbers_right_and_text_left():
+    text = format_table(["name", "ms"], [["a", 1.5], None, ["long name", 12.75]])
+    lines = text.splitlines()
+    assert lines[0] == "name         ms"
+    assert lines[2] == "a          1.50" and lines[3] == "" and lines[4] == "long name  12.8"
+
+
+# ---- the correctness guard ------------------------------------------------------------------------------------------
+def _adamw_float32(theta, grad, steps, *, decay=True, bias_correction=True, skip=None):
+    """A hand-written float32 AdamW (torch's form) that can be broken on purpose."""
+    h = guard.HYPERPARAMETERS["adamw"]
+    (beta1, beta2), lr, eps, lam = h["betas"], h["lr"], h["eps"], h["weight_decay"]
+    theta = theta.copy()
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        live = np.ones(theta.size, bool)
+        if skip is not None:
+            live[skip] = False                          # an element the kernel forgets (a tail loop bug)
+        new = theta * np.float32(1 - lr * lam) if decay else theta.copy()
+        m_t = np.float32(beta1) * m + np.float32(1 - beta1) * grad
+        v_t = np.float32(beta2) * v + np.float32(1 - beta2) * grad * grad
+        c1, c2 = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1.0, 1.0)
+        new = new - np.float32(lr) * (m_t / np.float32(c1)) / (np.sqrt(v_t / np.float32(c2)) + np.float32(eps))
+        theta[live], m[live], v[live] = new[live], m_t[live], v_t[live]
+    return {"θ": theta, "m": m, "v": v}
+
+
+@pytest.mark.parametrize("steps", [1, 25])
+def test_guard_accepts_a_correct_float32_kernel(steps):
+    rng = np.random.default_rng(1)
+    theta, grad = rng.standard_normal(5000, dtype=np.float32), rng.standard_normal(5000, dtype=np.float32)
+    want = guard.reference_run("adamw", theta, grad, steps)
+    guard.check("hand-written", _adamw_float32(theta, grad, steps), want, {"θ": theta}, steps)
+
+
+@pytest.mark.parametrize("bug", [dict(decay=False), dict(bias_correction=False), dict(skip=4999), dict(skip=0)])
+def test_guard_rejects_kernels_that_drop_a_term_or_an_element(bug):
+    rng = np.random.default_rng(1)
+    theta, grad = rng.standard_normal(5000, dtype=np.float32), rng.standard_normal(5000, dtype=np.float32)
+    want = guard.reference_run("adamw", theta, grad, 25)
+    with pytest.raises(guard.WrongResult, match="hand-written: after 25 steps"):
+        guard.check("hand-written", _adamw_float32(theta, grad, 25, **bug), want, {"θ": theta}, 25)
+
+
+def test_guard_rejects_nan():
+    theta = np.ones(10, np.float32)
+    want = guard.reference_run("sgd", theta, theta, 3)
+    got = {"θ": np.full(10, np.nan, np.float32), "b": want["b"].astype(np.float32)}
+    with pytest.raises(guard.WrongResult, match="θ"):
+        guard.check("nan kernel", got, want, {"θ": theta}, 3)
+
+
+def test_guard_passes_torch_itself():
+    """torch.optim's fused kernels against the float64 reference: the guard's tolerance is not too tight."""
+    import torch_updates
+    from workloads import Workload, start_state
+
+    import_torch()
+    w = Workload("small", "3 tensors", ((300,), (20, 30), (7,)))
+    start = start_state(w)
+    for optimizer in guard.HYPERPARAMETERS:
+        step, state = torch_updates.build("torch fused", optimizer, w, start, threads=1)
+        for _ in range(30):
+            step()
+        guard.check("torch fused", state(), guard.reference_run(optimizer, start.theta, start.grad, 30),
+                    {"θ": start.theta}, 30)
+
+
+# ---- the scripts, as run by a user ----------------------------------------------------------------------------------
+def test_bench_update_quick_times_every_implementation_and_checks_it(tmp_path):
+    import_torch()
+    out = run_script("bench_update.py", "--json", "u.json", "--plot", "u.png", tmp_path=tmp_path)
+    assert "ceiling: in-place stream" in out and "torch fused" in out
+    payload = json.loads((tmp_path / "u.json").read_text())
+    assert payload["quick"] and payload["machine"]["cpu"] and payload["machine"]["numba"]
+    rows = payload["rows"]
+    groups = {(r["optimizer"], r["workload"], r["threads"]) for r in rows}
+    assert len(groups) == 3 * 3 * len({1, os.cpu_count()})
+    implementations = {r["implementation"] for r in rows}
+    assert {"tinyreg numpy", "tinyreg fused serial", "tinyreg fused parallel", "tinyreg optimizer",
+            "torch for-loop", "torch foreach", "torch fused", "ceiling: in-place stream"} <= implementations
+    for r in rows:
+        assert r["median_s"] >= r["min_s"] > 0 and r["gb_per_s"] > 0
+        assert r.get("checked") or r["implementation"] == "ceiling: in-place stream"
+    assert (tmp_path / "u.png").stat().st_size > 10_000
+    # report.py renders these rows into markdown without typing anything by hand
+    block = "\n".join(report.generated_block(report.Update(payload), None, None))
+    assert "| tinyreg fused serial |" in block and "### Targets" in block
+
+
+def test_bench_train_quick_compares_with_torch(tmp_path):
+    import_torch()
+    run_script("bench_train.py", "--json", "t.json", tmp_path=tmp_path)
+    payload = json.loads((tmp_path / "t.json").read_text())
+    frameworks = {(r["threads"], r["framework"]) for r in payload["rows"]}
+    assert (1, "tinyreg") in frameworks and (1, "torch (fused Adam)") in frameworks
+    assert {r["framework"] for r in payload["per_op"]} >= {"tinyreg, forward + backward"}
+    assert all(r["us_per_op"] > 0 for r in payload["per_op"])
+
+
+def test_bench_startup_quick_measures_cold_and_warm(tmp_path):
+    run_script("bench_startup.py", "--json", "s.json", tmp_path=tmp_path)
+    rows = json.loads((tmp_path / "s.json").read_text())["rows"]
+    assert [r["cache"] for r in rows] == ["cold", "warm"]
+    assert all(0 < r["step_s"] <= r["first_step_s"] < r["process_s"] for r in rows)
