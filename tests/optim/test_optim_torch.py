@@ -71,3 +71,101 @@ def test_adam_reference_matches_torch(hyper, decay, dtype, shapes, seed):
         assert_state_close(v, state["exp_avg_sq"].numpy(), G * G, STEPS, dtype, what=f"v of param {i}")
         if hyper["amsgrad"]:
             assert_state_close(v_max, state["max_exp_avg_sq"].numpy(), G * G, STEPS, dtype, what="v_max")
+
+
+# ---- the optimizer classes: several param groups, mixed dtypes, missing gradients, both backends -------------------
+@st.composite
+def training_runs(draw, hyper_strategy):
+    """Two param groups (the second overriding some hyperparameters), a dtype per parameter, and which gradients
+    are None at each step (torch then skips the parameter: no update, no step count)."""
+    shapes = draw(st.lists(st.sampled_from([(3,), (2, 5), (1,), (4, 1, 2)]), min_size=2, max_size=4))
+    dtypes = draw(st.lists(DTYPES, min_size=len(shapes), max_size=len(shapes)))
+    split = draw(st.integers(1, len(shapes) - 1))
+    missing = draw(st.sampled_from([0.0, 0.2]))
+    return dict(shapes=shapes, dtypes=dtypes, split=split, groups=[draw(hyper_strategy), draw(hyper_strategy)],
+                missing=missing, seed=draw(st.integers(0, 2**31)), backend=draw(st.sampled_from(["numba", "numpy"])))
+
+
+def run_both(run, torch_group, ours_group, make_torch, make_ours):
+    """Train torch and tinyreg side by side; returns (values, grads per step, torch history, ours history)."""
+    import tinyreg as tr
+    torch = import_torch()
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(run["seed"])
+    values = [rng.standard_normal(shape).astype(dtype) for shape, dtype in zip(run["shapes"], run["dtypes"])]
+    t_params = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    o_params = [tr.nn.Parameter(v.copy()) for v in values]
+    k = run["split"]
+    t_opt = make_torch([{"params": t_params[:k], **torch_group(run["groups"][0])},
+                        {"params": t_params[k:], **torch_group(run["groups"][1])}])
+    o_opt = make_ours([{"params": o_params[:k], **ours_group(run["groups"][0])},
+                       {"params": o_params[k:], **ours_group(run["groups"][1])}])
+    grad_steps, t_history, o_history = [], [], []
+    for step in range(STEPS):
+        grads = [None if rng.random() < run["missing"] else (rng.standard_normal(v.shape) * 0.5).astype(v.dtype)
+                 for v in values]
+        for tp, op, g in zip(t_params, o_params, grads):
+            tp.grad = None if g is None else torch.tensor(g.copy())
+            if g is None:
+                op.grad = None
+            elif op.grad is not None and step % 2:
+                op.grad[...] = g            # write into the live gradient (the flat buffer's view)
+            else:
+                op.grad = g.copy()          # rebind: the optimizer must notice and adopt it
+        t_opt.step()
+        o_opt.step()
+        grad_steps.append(grads)
+        t_history.append([p.detach().numpy().copy() for p in t_params])
+        o_history.append([p.data.copy() for p in o_params])
+    return values, grad_steps, t_history, o_history, (t_opt, t_params), (o_opt, o_params)
+
+
+def sgd_group(h):
+    return dict(lr=h["lr"], momentum=h["momentum"], dampening=h["dampening"], weight_decay=h["lambda_"],
+                nesterov=h["nesterov"], maximize=h["maximize"])
+
+
+def adam_group(h):
+    return dict(lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"], weight_decay=h["lambda_"],
+                amsgrad=h["amsgrad"], maximize=h["maximize"])
+
+
+@settings(deadline=None, max_examples=10)
+@given(run=training_runs(sgd_hyper()))
+def test_sgd_class_is_torch_bit_for_bit(run):
+    import tinyreg as tr
+    torch = import_torch()
+    *_, t_history, o_history, (t_opt, t_params), (o_opt, o_params) = run_both(
+        run, sgd_group, sgd_group, torch.optim.SGD, lambda groups: tr.optim.SGD(groups, backend=run["backend"]))
+    for step, (t_values, o_values) in enumerate(zip(t_history, o_history)):
+        for i, (t, o) in enumerate(zip(t_values, o_values)):
+            np.testing.assert_array_equal(o, t, err_msg=f"step {step + 1}, param {i}")
+    for tp, op in zip(t_params, o_params):
+        t_state, o_state = t_opt.state.get(tp, {}), o_opt.state.get(op, {})
+        assert t_state.keys() == o_state.keys()
+        if "momentum_buffer" in t_state:
+            np.testing.assert_array_equal(o_state["momentum_buffer"], t_state["momentum_buffer"].numpy())
+
+
+@settings(deadline=None, max_examples=12)
+@given(run=training_runs(adam_hyper()), decoupled=st.booleans())
+def test_adam_and_adamw_classes_match_torch(run, decoupled):
+    import tinyreg as tr
+    torch = import_torch()
+    make_torch = torch.optim.AdamW if decoupled else torch.optim.Adam
+    make_ours = tr.optim.AdamW if decoupled else tr.optim.Adam
+    values, grad_steps, t_history, o_history, (t_opt, t_params), (o_opt, o_params) = run_both(
+        run, adam_group, adam_group, make_torch, lambda groups: make_ours(groups, backend=run["backend"]))
+    for i, (v0, tp, op) in enumerate(zip(values, t_params, o_params)):
+        trajectory = [step[i] for step in t_history]
+        assert_theta_close(o_history[-1][i], trajectory, v0, v0.dtype, what=f"param {i}")
+        t_state, o_state = t_opt.state.get(tp, {}), o_opt.state.get(op, {})
+        assert t_state.keys() == o_state.keys(), f"param {i}"
+        if t_state:
+            assert float(o_state["step"]) == float(t_state["step"])
+            lambda_ = run["groups"][int(i >= run["split"])]["lambda_"]
+            G = max(np.abs(g[i]).max() + lambda_ * np.abs(th[i]).max()
+                    for g, th in zip(grad_steps, t_history) if g[i] is not None)
+            assert_state_close(o_state["exp_avg"], t_state["exp_avg"].numpy(), G, STEPS, v0.dtype, f"m of {i}")
+            assert_state_close(o_state["exp_avg_sq"], t_state["exp_avg_sq"].numpy(), G * G, STEPS, v0.dtype,
+                               f"v of {i}")

@@ -1,0 +1,121 @@
+"""Flat buffers: one contiguous array per param group and dtype, so one kernel call updates the whole group.
+
+On creation a :class:`FlatBuffer` copies its parameters' values into ``theta`` and rebinds each ``p.data`` to a view
+of its slice; gradients get the same treatment in ``grad``, and each optimizer state (``exp_avg``, ...) is one more
+flat array laid out the same way. From then on the model reads and writes the buffer through its ``.data`` views,
+``backward()`` accumulates in place into the ``.grad`` views, and the kernel runs over whole arrays.
+
+Rebinding is detected, not forbidden. If you assign ``p.data = new_array`` or ``p.grad = new_array``, the attribute no
+longer *is* the view (an identity check, ``p.data is view``); before updating, :meth:`FlatBuffer.check` validates the
+new array (same shape and dtype, else an error and nothing changes) and :meth:`FlatBuffer.adopt` copies it into the
+buffer and points the attribute back at the view. Values are never lost; only your own reference to the array you
+assigned stops being the parameter's storage (as after a copy). ``zero_grad(set_to_none=True)`` makes every
+``.grad`` None, so the next backward stores fresh arrays that the step then copies in; ``set_to_none=False`` keeps
+the views and avoids that copy.
+
+A parameter whose ``.grad`` is None is skipped, as in torch: its θ, state and step count stay untouched. The
+update therefore runs on *runs*: maximal stretches of consecutive parameters that have a gradient and the same step
+count (the step enters the bias corrections), usually one run covering the whole buffer.
+"""
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class FlatBuffer:
+    """The parameters of one group that share one dtype, with their gradients, state and step counts."""
+
+    def __init__(self, params, indices, dtype):
+        self.params = list(params)
+        self.indices = list(indices)               # each parameter's position in its group's "params"
+        self.dtype = np.dtype(dtype)
+        self.shapes = [p.data.shape for p in self.params]
+        sizes = [p.data.size for p in self.params]
+        self.bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.theta = np.empty(int(self.bounds[-1]), self.dtype)
+        self.grad = np.zeros_like(self.theta)
+        self.theta_views = self._views(self.theta)
+        self.grad_views = self._views(self.grad)
+        self.state = {}                            # state name -> flat array, allocated on first use
+        self.steps = np.zeros(len(self.params), np.int64)
+        for p, view in zip(self.params, self.theta_views):
+            view[...] = p.data
+            p.data = view
+        for p, view in zip(self.params, self.grad_views):
+            if p.grad is not None:
+                view[...] = p.grad
+                p.grad = view
+
+    def _views(self, flat):
+        return [flat[lo:hi].reshape(shape) for lo, hi, shape in zip(self.bounds[:-1], self.bounds[1:], self.shapes)]
+
+    def views(self, name):
+        """Per-parameter views of state ``name``."""
+        return self._views(self.state[name])
+
+    def ensure_state(self, names):
+        """Allocate zero-filled flat state arrays for ``names`` not yet present."""
+        for name in names:
+            if name not in self.state:
+                self.state[name] = np.zeros_like(self.theta)
+
+    def intact(self):
+        """True when every ``.data`` and ``.grad`` is still this buffer's view (the fast path: nothing to check)."""
+        params = self.params
+        return (all(p.data is view for p, view in zip(params, self.theta_views))
+                and all(p.grad is view for p, view in zip(params, self.grad_views)))
+
+    def check(self, where):
+        """Raise if a rebound ``.data`` or a ``.grad`` cannot be used; changes nothing. ``where(i)`` names param i."""
+        for i, p in enumerate(self.params):
+            for attribute, array, view in (("data", p.data, self.theta_views[i]), ("grad", p.grad, self.grad_views[i])):
+                if array is view or array is None and attribute == "grad":
+                    continue
+                if not isinstance(array, np.ndarray):
+                    raise TypeError(f"{where(i)}: .{attribute} must be a numpy.ndarray, got {type(array).__name__}")
+                if array.shape != view.shape:
+                    raise RuntimeError(f"{where(i)}: .{attribute} has shape {array.shape} but the parameter has shape "
+                                       f"{view.shape} (assigned {attribute} has data of a different size)")
+                if array.dtype != self.dtype:
+                    raise RuntimeError(f"{where(i)}: .{attribute} has dtype {array.dtype} but the parameter has dtype "
+                                       f"{self.dtype} (assigned {attribute} has data of a different type)")
+
+    def adopt(self):
+        """Copy rebound ``.data``/``.grad`` arrays into the buffer and point the attributes back at the views."""
+        for p, view in zip(self.params, self.theta_views):
+            if p.data is not view:
+                view[...] = p.data
+                p.data = view
+        for p, view in zip(self.params, self.grad_views):
+            if p.grad is not None and p.grad is not view:
+                view[...] = p.grad
+                p.grad = view
+
+    def runs(self, all_have_grad=False):
+        """``(lo, hi, step)`` per maximal stretch ``params[lo:hi]`` of parameters with a gradient and equal step
+        counts (``step``: the count before this update). Their elements are ``flat[bounds[lo]:bounds[hi]]``."""
+        steps = self.steps
+        has_grad = [True] * len(self.params) if all_have_grad else [p.grad is not None for p in self.params]
+        if all(has_grad) and steps.min() == steps.max():
+            return [(0, len(self.params), int(steps[0]))]
+        runs, start = [], None
+        for i in range(len(self.params) + 1):
+            if start is not None and (i == len(self.params) or not has_grad[i] or steps[i] != steps[start]):
+                runs.append((start, i, int(steps[start])))
+                start = None
+            if start is None and i < len(self.params) and has_grad[i]:
+                start = i
+        return runs
+
+    def zero_grad(self, set_to_none):
+        """torch's zero_grad for these parameters: drop the gradients, or zero those that exist (one fill if all)."""
+        if set_to_none:
+            for p in self.params:
+                p.grad = None
+        elif self.intact():
+            self.grad.fill(0)
+        else:
+            for p in self.params:
+                if p.grad is not None:
+                    p.grad[...] = 0
