@@ -5,7 +5,7 @@ from tinyreg.nn.module import Module
 
 
 class ReLU(Module):
-    """y = max(x, 0). ``inplace`` is accepted for torch compatibility; tinyreg returns a new tensor."""
+    """y = max(x, 0). ``inplace`` is accepted for torch compatibility, but the input is never modified."""
 
     def __init__(self, inplace=False):
         super().__init__()

@@ -8,15 +8,16 @@ import warnings
 
 import numpy as np
 
-from tinyreg.ops import relu, sigmoid, softmax, log_softmax, tanh
+from tinyreg.nn.penalties import l1_penalty, l2_penalty
+from tinyreg.ops import log_softmax, relu, sigmoid, softmax, tanh
 from tinyreg.ops.cross_entropy import REDUCTIONS, cross_entropy
 from tinyreg.ops.layer_norm import layer_norm
 from tinyreg.ops.linear import linear
-from tinyreg.nn.penalties import l1_penalty, l2_penalty
 from tinyreg.random import generator
 
 
 def check_dropout_probability(p):
+    """A drop probability is a number in [0, 1] (torch's rule and message)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
@@ -28,7 +29,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     where dropout is the identity (``training=False``). p = 1 drops everything and gives zeros (the scale is taken
     as 0, never 0/0). dL/dx = m / (1 − p) ⊙ dL/dy: the gradient flows only through the kept units.
 
-    ``inplace`` is accepted for torch compatibility; tinyreg always returns a new tensor (same values).
+    ``inplace`` is accepted for torch compatibility, but ``x`` is never modified (the result has the same values).
     """
     check_dropout_probability(p)
     if not training or p == 0:

@@ -2,12 +2,13 @@
 
 A module keeps two ordered registries, filled by plain attribute assignment in ``__init__``::
 
-    self.fc = nn.Linear(2, 3)              # a Module       -> self._modules["fc"]
-    self.scale = nn.Parameter(tr.ones(3))   # a Parameter    -> self._parameters["scale"]
+    self.body = nn.Sequential(nn.Linear(2, 3), nn.ReLU())   # a Module     -> self._modules["body"]
+    self.scale = nn.Parameter(tr.ones(3))                    # a Parameter  -> self._parameters["scale"]
 
 Everything else walks them in registration order, depth first, which gives torch's names and order:
-``named_modules()`` yields ``("", model), ("fc", ...), ("fc.0", ...)``; ``named_parameters()`` yields each module's own
-parameters in that module order (``"fc.weight"``, ``"fc.bias"``); ``state_dict()`` uses the same dotted keys.
+``named_modules()`` yields ``("", model), ("body", ...), ("body.0", ...), ("body.1", ...)``; ``named_parameters()``
+yields each module's own parameters in that module order (``"scale"``, ``"body.0.weight"``, ``"body.0.bias"``);
+``state_dict()`` uses the same dotted keys.
 """
 
 from collections import OrderedDict, namedtuple
@@ -29,7 +30,7 @@ def _check_new_name(module, kind, name):
         raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
-    if name in module.__dict__ or (hasattr(type(module), name)):
+    if name in module.__dict__ or hasattr(type(module), name):
         raise KeyError(f"attribute '{name}' already exists")
 
 
