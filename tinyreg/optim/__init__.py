@@ -19,11 +19,10 @@ from tinyreg.optim.adam import Adam, AdamW
 from tinyreg.optim.backends import get_default_backend, set_default_backend
 from tinyreg.optim.decay import (DECAY_CONVENTIONS, decoupled_from_paper, normalized_weight_decay,
                                  paper_from_decoupled)
+from tinyreg.optim.decay_groups import DecayReport, decay_groups
 from tinyreg.optim.optimizer import Optimizer
 from tinyreg.optim.sgd import SGD, SGDW
-from tinyreg.optim.effective_decay import effective_decay  # noqa: E402  (after the classes it reads)
-from tinyreg.optim.trace import trace  # noqa: E402  (the function shadows the submodule's name: import classes from it)
 
-__all__ = ["Adam", "AdamW", "DECAY_CONVENTIONS", "Optimizer", "SGD", "SGDW", "decoupled_from_paper",
-           "get_default_backend", "normalized_weight_decay", "paper_from_decoupled", "set_default_backend",
-           "effective_decay", "trace"]
+__all__ = ["Adam", "AdamW", "DECAY_CONVENTIONS", "DecayReport", "Optimizer", "SGD", "SGDW", "decay_groups",
+           "decoupled_from_paper", "get_default_backend", "normalized_weight_decay",
+           "paper_from_decoupled", "set_default_backend"]
