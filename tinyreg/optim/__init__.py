@@ -15,6 +15,7 @@ Where things are:
 - :mod:`~tinyreg.optim.decay_groups` — which parameters to decay; :mod:`~tinyreg.optim.lr_scheduler` — schedules.
 """
 
+from tinyreg.optim import lr_scheduler
 from tinyreg.optim.adam import Adam, AdamW
 from tinyreg.optim.backends import get_default_backend, set_default_backend
 from tinyreg.optim.decay import (DECAY_CONVENTIONS, decoupled_from_paper, normalized_weight_decay,
@@ -24,5 +25,5 @@ from tinyreg.optim.optimizer import Optimizer
 from tinyreg.optim.sgd import SGD, SGDW
 
 __all__ = ["Adam", "AdamW", "DECAY_CONVENTIONS", "DecayReport", "Optimizer", "SGD", "SGDW", "decay_groups",
-           "decoupled_from_paper", "get_default_backend", "normalized_weight_decay",
+           "decoupled_from_paper", "get_default_backend", "lr_scheduler", "normalized_weight_decay",
            "paper_from_decoupled", "set_default_backend"]
