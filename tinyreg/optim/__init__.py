@@ -23,7 +23,9 @@ from tinyreg.optim.decay import (DECAY_CONVENTIONS, decoupled_from_paper, normal
 from tinyreg.optim.decay_groups import DecayReport, decay_groups
 from tinyreg.optim.optimizer import Optimizer
 from tinyreg.optim.sgd import SGD, SGDW
+from tinyreg.optim.effective_decay import effective_decay  # noqa: E402  (after the classes it reads)
+from tinyreg.optim.trace import trace  # noqa: E402  (the function shadows the submodule's name: import classes from it)
 
 __all__ = ["Adam", "AdamW", "DECAY_CONVENTIONS", "DecayReport", "Optimizer", "SGD", "SGDW", "decay_groups",
-           "decoupled_from_paper", "get_default_backend", "lr_scheduler", "normalized_weight_decay",
-           "paper_from_decoupled", "set_default_backend"]
+           "decoupled_from_paper", "effective_decay", "get_default_backend", "lr_scheduler",
+           "normalized_weight_decay", "paper_from_decoupled", "set_default_backend", "trace"]
