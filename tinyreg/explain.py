@@ -1,0 +1,204 @@
+"""Watch an optimizer step, equation by equation, on a 2-parameter problem; compare two optimizers line by line.
+
+    python -m tinyreg explain adamw --steps 3          the trace of AdamW's first three steps
+    python -m tinyreg explain --compare adam adamw     Adam + L2 next to AdamW, on identical gradients
+    python -m tinyreg explain --compare sgd sgdw --momentum 0    L2 = weight decay for plain SGD (Proposition 1)
+
+The problem: f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)², from θ = (2, 2), so ∇f = (10·(θ₀ − 1), 0.01·(θ₁ − 1)).
+θ[0] lies along a steep direction (large gradients), θ[1] along a flat one (small gradients): Adam + L2 divides
+the decay by √v̂, so it decays θ[0] far less than θ[1]; AdamW decays both alike. Every line comes from the
+reference step in tinyreg/optim/reference.py (see tinyreg.optim.trace).
+"""
+
+import json
+import sys
+import textwrap
+from contextlib import ExitStack
+
+import numpy as np
+
+from tinyreg.nn import Parameter
+from tinyreg.optim import SGD, SGDW, Adam, AdamW
+from tinyreg.optim.trace import MARK, SAME_VALUE_MARK, WIDTH, align, format_value, pad, side_by_side, trace
+
+OPTIMIZERS = {"sgd": SGD, "sgdw": SGDW, "adam": Adam, "adamw": AdamW}
+PROBLEM = "f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)²"
+CURVATURE = (10.0, 0.01)        # ∇f = h ⊙ (θ − c): h is f's curvature along each axis
+CENTER = (1.0, 1.0)
+START = (2.0, 2.0)
+LABELS = ("θ[0]", "θ[1]")
+DEFAULT_LAMBDA = 0.1            # in torch's units (decay per step lr·λ); decay="paper" gets lr·λ, the same per step
+
+
+def gradient(theta):
+    """∇f(θ) = h ⊙ (θ − c), in θ's dtype."""
+    return (np.asarray(CURVATURE, theta.dtype) * (theta - np.asarray(CENTER, theta.dtype))).astype(theta.dtype)
+
+
+def optimizer_settings(name, *, lr=0.1, wd=None, betas=(0.9, 0.999), eps=1e-8, momentum=0.9, dampening=0.0,
+                       nesterov=False, amsgrad=False, maximize=False, decay=None) -> dict:
+    """The keyword arguments of optimizer ``name`` for these options (those it does not take are dropped)."""
+    cls = OPTIMIZERS[name]
+    decay = decay or {"sgd": "l2", "sgdw": "paper", "adam": "l2", "adamw": "decoupled"}[name]
+    if wd is None:
+        # decay="paper": the same decay per step, lr·λ, printed as 0.01 rather than 0.010000000000000002
+        wd = float(f"{lr * DEFAULT_LAMBDA:.12g}") if decay == "paper" else DEFAULT_LAMBDA
+    settings = dict(lr=lr, weight_decay=wd, decay=decay, maximize=maximize)
+    if cls in (SGD, SGDW):
+        settings["momentum"] = momentum
+    if cls is SGD:
+        settings.update(dampening=dampening, nesterov=nesterov)
+    if issubclass(cls, Adam):
+        settings.update(betas=tuple(betas), eps=eps, amsgrad=amsgrad)
+    return settings
+
+
+def run(names, settings, steps=3, watch=(0, 1), dtype=np.float64) -> list:
+    """Run the optimizers ``names`` side by side on the problem for ``steps`` steps; returns their traces.
+
+    All of them receive the same gradient each step: ∇f at the *first* optimizer's θ. With one optimizer that is
+    plain gradient descent on f; with two, every difference between their traces comes from the update rule alone.
+    """
+    params = [Parameter(np.array(START, dtype=dtype)) for _ in names]
+    optimizers = [OPTIMIZERS[name]([p], **s) for name, p, s in zip(names, params, settings)]
+    with ExitStack() as stack:
+        tapes = [stack.enter_context(trace(opt, watch=[(p, i, LABELS[i]) for i in watch]))
+                 for opt, p in zip(optimizers, params)]
+        for _ in range(steps):
+            g = gradient(params[0].data)
+            for p, opt in zip(params, optimizers):
+                p.grad = g.copy()
+                opt.step()
+    return tapes
+
+
+def _title(name, settings):
+    return f"{OPTIMIZERS[name].__name__} (decay={settings['decay']!r}, λ={settings['weight_decay']:g})"
+
+
+def trace_text(name, steps=3, watch=(0, 1), dtype=np.float64, **options) -> str:
+    """The text ``explain NAME`` prints."""
+    settings = optimizer_settings(name, **options)
+    (tape,) = run([name], [settings], steps, watch, dtype)
+    intro = (f"{OPTIMIZERS[name].__name__} on {PROBLEM}, from θ = {START}: θ[0] feels large gradients, θ[1] small "
+             f"ones. Each row is a line that tinyreg.optim.reference.{tape.family}_step ran for the watched elements.")
+    return textwrap.fill(intro, WIDTH) + "\n\n" + str(tape)
+
+
+def compare_text(a="adam", b="adamw", steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), **options) -> str:
+    """The text ``explain --compare A B`` prints: two traces side by side on identical gradients, the lines that
+    differ marked ``≠``, then the effective decay each applied. ``wd``: λ for A and for B (None: the default)."""
+    settings = [optimizer_settings(name, wd=w, **options) for name, w in zip((a, b), wd)]
+    tapes = run([a, b], settings, steps, watch, dtype)
+    names = [OPTIMIZERS[n].__name__ for n in (a, b)]
+    intro = (f"{names[0]} vs {names[1]} on {PROBLEM}, from θ = {START}. Both get the same gradient each step (∇f at "
+             f"{names[0]}'s θ), so every difference below comes from the update rule. {MARK} marks the lines whose "
+             f"values differ (or that only one runs), {SAME_VALUE_MARK} those computing the same value by another "
+             "equation.")
+    table = side_by_side(*tapes, titles=[_title(n, s) for n, s in zip((a, b), settings)])
+    return "\n\n".join([textwrap.fill(intro, WIDTH), "\n".join(tape.header("  ") for tape in tapes), table,
+                        decay_summary(tapes, names)])
+
+
+def decay_summary(tapes, names) -> str:
+    """The effective decay rate λ_eff each optimizer applied to each watched element at the last step."""
+    last = [tape.steps[-1] for tape in tapes]
+    lines = [f"Effective decay at step {last[0].number}, λ_eff: the fraction of θ_{{t−1}} that the decay term removed"]
+    for element in last[0].elements:
+        rates = [step[element.label]["lambda_eff"] if "lambda_eff" in step[element.label] else 0.0 for step in last]
+        text = "".join(pad(f"{name} {format_value(rate)}", 24) for name, rate in zip(names, rates))
+        if min(rates) > 0 and not np.isclose(rates[0], rates[1], rtol=1e-3, atol=0):
+            ratio = rates[0] / rates[1]
+            text += f"→ {names[0]} decays {element.label} " + (f"{ratio:.3g}× more" if ratio > 1 else
+                                                                 f"{1 / ratio:.3g}× less")
+        lines.append(f"  {element.label}   {text}".rstrip())
+    return "\n".join(lines)
+
+
+def compare_dict(a, b, steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), **options) -> dict:
+    """``explain --compare A B --json``: both traces and, per step and element, the aligned rows."""
+    settings = [optimizer_settings(name, wd=w, **options) for name, w in zip((a, b), wd)]
+    tapes = run([a, b], settings, steps, watch, dtype)
+    rows = [dict(step=step_a.number, label=element.label,
+                 rows=[dict(a=None if x is None else x.to_dict(), b=None if y is None else y.to_dict(),
+                            differs=differs)
+                       for x, y, differs in align(element, step_b[element.label])])
+            for step_a, step_b in zip(*(tape.steps for tape in tapes)) for element in step_a.elements]
+    return dict(problem=_problem(), gradients=f"∇f at {OPTIMIZERS[a].__name__}'s θ, given to both",
+                traces=[tape.to_dict() for tape in tapes], aligned=rows)
+
+
+def _problem() -> dict:
+    return dict(f=PROBLEM, curvature=list(CURVATURE), center=list(CENTER), start=list(START))
+
+
+# ---- the command line -----------------------------------------------------------------------------------------------
+def add_arguments(parser) -> None:
+    """The options of ``python -m tinyreg explain``."""
+    parser.add_argument("optimizer", nargs="?", type=str.lower, choices=list(OPTIMIZERS),
+                        help="the optimizer to trace: " + ", ".join(OPTIMIZERS))
+    parser.add_argument("--compare", nargs=2, type=str.lower, choices=list(OPTIMIZERS), metavar=("A", "B"),
+                        help="two optimizers side by side on identical gradients, e.g. --compare adam adamw")
+    parser.add_argument("--steps", type=int, default=None, help="steps to run (default 3; 2 with --compare)")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
+    parser.add_argument("--wd", type=float, nargs="+", metavar="λ",
+                        help=f"weight decay λ (default {DEFAULT_LAMBDA}; with decay 'paper', sgdw's default, "
+                             f"lr·{DEFAULT_LAMBDA}: the same decay per step). With --compare, two values set A's and "
+                             "B's")
+    parser.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999), metavar=("β1", "β2"),
+                        help="Adam's β₁ β₂ (default 0.9 0.999)")
+    parser.add_argument("--eps", type=float, default=1e-8, help="Adam's ε (default 1e-8)")
+    parser.add_argument("--momentum", type=float, default=0.9, help="SGD's μ, SGDW's β₁ (default 0.9)")
+    parser.add_argument("--dampening", type=float, default=0.0, help="SGD's τ (default 0)")
+    parser.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
+    parser.add_argument("--amsgrad", action="store_true", help="Adam with AMSGrad")
+    parser.add_argument("--maximize", action="store_true", help="ascend instead of descending")
+    parser.add_argument("--decay", choices=["l2", "decoupled", "paper"],
+                        help="the weight-decay convention (default: the optimizer's own)")
+    parser.add_argument("--param", choices=["0", "1", "all"], default="all",
+                        help="which parameter to watch: θ[0] (large gradients), θ[1] (small ones) or all (default)")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="the parameters' dtype (default float64)")
+    parser.add_argument("--json", action="store_true", help="print the trace as JSON instead of a table")
+
+
+def main(args) -> int:
+    """Run ``python -m tinyreg explain`` with parsed ``args``; returns the exit status."""
+    if (args.optimizer is None) == (args.compare is None):
+        print("python -m tinyreg explain: give one optimizer (sgd, sgdw, adam, adamw) or --compare A B, "
+              "e.g. `explain adamw` or `explain --compare adam adamw`", file=sys.stderr)
+        return 2
+    if args.steps is not None and args.steps < 1:
+        print(f"python -m tinyreg explain: --steps must be at least 1, got {args.steps}", file=sys.stderr)
+        return 2
+    wd = args.wd or [None]
+    if len(wd) > (2 if args.compare else 1):
+        print(f"python -m tinyreg explain: --wd takes one value{', or two with --compare' if args.compare else ''}, "
+              f"got {len(wd)}", file=sys.stderr)
+        return 2
+    options = dict(lr=args.lr, betas=tuple(args.betas), eps=args.eps, momentum=args.momentum,
+                   dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize,
+                   decay=args.decay)
+    common = dict(watch=(0, 1) if args.param == "all" else (int(args.param),), dtype=np.dtype(args.dtype).type)
+    try:
+        if args.compare:
+            a, b = args.compare
+            steps = args.steps or 2
+            both = (wd[0], wd[-1])
+            if args.json:
+                print(json.dumps(compare_dict(a, b, steps, wd=both, **common, **options), ensure_ascii=False,
+                                 indent=1))
+            else:
+                print(compare_text(a, b, steps, wd=both, **common, **options))
+        else:
+            steps = args.steps or 3
+            if args.json:
+                settings = optimizer_settings(args.optimizer, wd=wd[0], **options)
+                (tape,) = run([args.optimizer], [settings], steps, **common)
+                print(json.dumps(dict(problem=_problem(), trace=tape.to_dict()), ensure_ascii=False, indent=1))
+            else:
+                print(trace_text(args.optimizer, steps, wd=wd[0], **common, **options))
+    except ValueError as err:       # the optimizer's own validation: "Invalid learning rate: -1.0"
+        print(f"python -m tinyreg explain: {err}", file=sys.stderr)
+        return 2
+    return 0
