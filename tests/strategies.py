@@ -37,3 +37,28 @@ def arrays(draw, shape, low=-3.0, high=3.0, away_from=None, margin=0.05, dtype=n
 def positive_arrays(shape, dtype=np.float64):
     """Strictly positive values for log, sqrt, division."""
     return arrays(shape, low=0.2, high=3.0, dtype=dtype)
+
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+@st.composite
+def distinct_arrays(draw, shape, gap=0.1, dtype=np.float64):
+    """Values at least ``gap`` apart: no ties or near-ties, so max/argmax are unique and differentiable."""
+    rng = np.random.default_rng(draw(SEEDS))
+    n = int(np.prod(shape))
+    ranks = rng.permutation(n) + rng.uniform(0, 0.5, size=n)  # consecutive ranks stay >= 0.5 apart
+    return ((ranks - n / 2) * 2 * gap).reshape(shape).astype(dtype)
+
+
+@st.composite
+def reduction_axes(draw, ndim):
+    """What a reduction accepts for an ``ndim``-dim tensor: None (all), one axis or a tuple of distinct axes.
+
+    Axes may be negative; an empty tuple is never drawn (NumPy reads it as "no axes", torch as "all axes").
+    """
+    if ndim == 0:
+        return draw(st.sampled_from([None, 0, -1]))
+    axes = [draw(st.sampled_from([a, a - ndim])) for a in
+            draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))]
+    return draw(st.sampled_from([None, axes[0], tuple(axes)]))

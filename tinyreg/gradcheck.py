@@ -25,26 +25,21 @@ def _as_outputs(result):
 
 def _analytical_jacobian(fn, inputs, checked, n_out):
     """Row j: d(output_j)/d(inputs), from one backward pass per output element."""
-    saved_grads = [t.grad for t in inputs]
     rows = [[np.zeros(inputs[i].size) for i in checked] for _ in range(n_out)]
-    try:
-        outputs = _as_outputs(fn(*inputs))
-        offset = 0
-        for out in outputs:
-            for k in range(out.size):
-                for t in inputs:
-                    t.grad = None
-                seed = np.zeros(out.shape, dtype=out.dtype)
-                seed.flat[k] = 1
-                if out.requires_grad:
-                    out.backward(seed, retain_graph=True)
-                for col, i in enumerate(checked):
-                    if inputs[i].grad is not None:
-                        rows[offset + k][col] = inputs[i].grad.ravel().copy()
-            offset += out.size
-    finally:
-        for t, g in zip(inputs, saved_grads):
-            t.grad = g
+    outputs = _as_outputs(fn(*inputs))
+    offset = 0
+    for out in outputs:
+        for k in range(out.size):
+            for i in checked:
+                inputs[i].grad = None
+            seed = np.zeros(out.shape, dtype=out.dtype)
+            seed.flat[k] = 1
+            if out.requires_grad:
+                out.backward(seed, retain_graph=True)
+            for col, i in enumerate(checked):
+                if inputs[i].grad is not None:
+                    rows[offset + k][col] = inputs[i].grad.ravel().copy()
+        offset += out.size
     return rows
 
 
@@ -56,13 +51,16 @@ def _evaluate(fn, inputs):
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3) -> bool:
     """Check every gradient of ``fn`` at ``inputs`` against central differences.
 
-    ``fn`` takes the tensors in ``inputs`` (a tensor or a tuple) and returns a tensor or a tuple of tensors of any
-    shape: the whole Jacobian is checked. Every float64 input with ``requires_grad`` is checked element by element;
+    ``fn`` takes the entries of ``inputs`` (a tensor or a tuple; numbers and arrays in it are constants) and returns a
+    tensor or a tuple of tensors of any shape: the whole Jacobian is checked. Every float64 input with ``requires_grad`` is checked element by element;
     an element passes when ``|analytical - numerical| <= atol + rtol * |numerical|``.
 
     Returns True, or raises :class:`GradcheckError` naming the input, the element, the output element and both values.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    # Work on leaf copies: backward fills their .grad even where the caller passed non-leaves (x.double()), and
+    # neither the caller's data nor its .grad is touched. Numbers and arrays pass through as constants.
+    inputs = tuple(Tensor(t.data, requires_grad=t.requires_grad) if isinstance(t, Tensor) else t for t in inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
@@ -86,6 +84,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3) -> bool:
                 a, n = analytical[j][col][k], numerical[j]
                 if not abs(a - n) <= atol + rtol * abs(n):
                     raise GradcheckError(
-                        f"gradcheck: d(output element {j})/d(input {i}{list(where)}) disagrees: analytical {a!r}, "
-                        f"numerical {n!r} (|diff| {abs(a - n):.3g} > atol {atol} + rtol {rtol} * |numerical|)")
+                        f"gradcheck: d(output element {j})/d(input {i}{list(where)}) disagrees: "
+                        f"analytical {float(a)!r}, numerical {float(n)!r} "
+                        f"(|diff| {abs(a - n):.3g} > atol {atol} + rtol {rtol} * |numerical|)")
     return True

@@ -43,7 +43,8 @@ def stable_logsumexp(x: np.ndarray, axis) -> np.ndarray:
     """log Σ e^x over ``axis`` (kept as size 1), as m + log Σ e^(x - m) with m the max, so e^x cannot overflow."""
     m = np.amax(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # an all -inf slice must give -inf, not nan
-    return m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # ... which is log 0: the right answer, not a warning
+        return m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
 
 
 class Sum(Function):

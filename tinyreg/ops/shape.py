@@ -115,9 +115,10 @@ def reshape(x, *shape):
 
 def permute(x, *dims):
     dims = _shape_arg(dims)
-    if sorted(d % max(len(dims), 1) for d in dims) != list(range(np.ndim(x.data))):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {np.ndim(x.data)} axes of shape {x.shape}")
-    return Permute.apply(x, dims=dims)
+    axes = tuple(d + x.ndim if d < 0 else d for d in dims)  # backward inverts the order, so it must be non-negative
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    return Permute.apply(x, dims=axes)
 
 
 def transpose(x, dim0, dim1):

@@ -2,8 +2,13 @@
 
 import numpy as np
 
-from tinyreg.ops.reduce import resolve_axis, stable_logsumexp
+from tinyreg.ops.reduce import resolve_axis
 from tinyreg.tensor import Function
+
+
+def _shift_by_max(x, axis):
+    """x - max(x) along ``axis``: the same softmax, but e^(x - max) <= 1 cannot overflow."""
+    return x - np.amax(x, axis=axis, keepdims=True)
 
 
 class Softmax(Function):
@@ -11,7 +16,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - np.amax(x, axis=axis, keepdims=True))
+        e = np.exp(_shift_by_max(x, axis))
         s = e / np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(s)
         ctx.axis = axis
@@ -24,11 +29,16 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j."""
+    """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j.
+
+    Computed as (x_i - m) - log Σ_j e^{x_j - m} with m the max: x_i - m rounds relative to its own size, whereas
+    x_i - (m + log Σ) would round m + log Σ at the scale of m (an absolute error of ~6e-5 in float32 when m = 1000).
+    """
 
     @staticmethod
     def forward(ctx, x, axis):
-        y = x - stable_logsumexp(x, axis)
+        shifted = _shift_by_max(x, axis)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y

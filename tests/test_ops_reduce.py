@@ -1,0 +1,167 @@
+"""Reductions sum mean var amax max logsumexp argmax: values and gradients against finite differences and torch over
+axis None/int/tuple, keepdims, both spellings (axis=/keepdims= and torch's dim=/keepdim=), as functions and methods;
+variance corrections; ties sharing the gradient like torch.amax; logsumexp stable at large magnitude."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import tinyreg as tr
+from tests.helpers import FORMS, call, check_against_torch, check_op, import_torch
+from tests.strategies import SEEDS, arrays, distinct_arrays, reduction_axes, shapes
+
+
+def torch_dim(axis, ndim):
+    """torch spells "every axis" as the tuple of all axes (logsumexp and amax require a dim)."""
+    return tuple(range(ndim)) if axis is None else axis
+
+
+def tr_kwargs(spelling, axis, keepdim):
+    return dict(axis=axis, keepdims=keepdim) if spelling == "numpy" else dict(dim=axis, keepdim=keepdim)
+
+
+@st.composite
+def reduction_cases(draw, values=arrays):
+    """An input, the axes to reduce, keepdim, and which spelling of the arguments tinyreg gets."""
+    shape = draw(shapes())
+    return (draw(values(shape)), draw(reduction_axes(len(shape))), draw(st.booleans()),
+            draw(st.sampled_from(["numpy", "torch"])))
+
+
+# amax is differentiable only without ties: its values are kept distinct (ties have their own test).
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name,values", [("sum", arrays), ("mean", arrays), ("logsumexp", arrays),
+                                         ("amax", distinct_arrays)])
+@given(data=st.data(), seed=SEEDS)
+def test_reduction(name, values, form, data, seed):
+    torch = import_torch()
+    x, axis, keepdim, spelling = data.draw(reduction_cases(values))
+    dim = torch_dim(axis, x.ndim)
+    check_op(lambda t: call(tr, form, name, t, **tr_kwargs(spelling, axis, keepdim)),
+             lambda t: call(torch, form, name, t, dim=dim, keepdim=keepdim), [x], seed)
+
+
+def reduced_count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes])) if shape else 1
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(data=st.data(), correction=st.sampled_from([("unbiased", True), ("unbiased", False), ("correction", 0),
+                                                    ("correction", 1), ("correction", 2)]), seed=SEEDS)
+def test_var(form, data, correction, seed):
+    torch = import_torch()
+    x, axis, keepdim, spelling = data.draw(reduction_cases())
+    kind, value = correction
+    assume(reduced_count(x.shape, axis) > (value if kind == "correction" else int(value)))
+    dim = torch_dim(axis, x.ndim)
+    check_op(lambda t: call(tr, form, "var", t, **tr_kwargs(spelling, axis, keepdim), **{kind: value}),
+             lambda t: call(torch, form, "var", t, dim=dim, keepdim=keepdim, **{kind: value}), [x], seed)
+
+
+def test_var_positional_arguments_follow_torch_order():
+    torch = import_torch()
+    x = np.array([[1.0, 2.5, -1.0], [0.5, 0.0, 3.0]])
+    check_against_torch(lambda t: t.var(1, False, True), lambda t: t.var(1, False, True), [x], upstream_seed=6)
+
+
+def test_var_without_degrees_of_freedom_is_nan_like_torch():
+    assert np.isnan(tr.tensor([2.0]).var().item())
+    assert tr.tensor([2.0]).var(unbiased=False).item() == 0.0
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(data=st.data(), keepdim=st.booleans(), seed=SEEDS)
+def test_max_along_a_dim_gives_values_and_indices(form, data, keepdim, seed):
+    torch = import_torch()
+    shape = data.draw(shapes(min_dims=1))
+    x = data.draw(distinct_arrays(shape))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_op(lambda t: call(tr, form, "max", t, dim, keepdim).values,
+             lambda t: call(torch, form, "max", t, dim, keepdim).values, [x], seed)
+    values, indices = call(tr, form, "max", tr.tensor(x), dim=dim, keepdim=keepdim)
+    expected = torch.max(torch.tensor(x), dim=dim, keepdim=keepdim)
+    np.testing.assert_array_equal(values.data, expected.values.numpy())
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices.data, expected.indices.numpy())
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(x=shapes().flatmap(distinct_arrays), seed=SEEDS)
+def test_max_of_everything(form, x, seed):
+    torch = import_torch()
+    check_op(lambda t: call(tr, form, "max", t), lambda t: call(torch, form, "max", t), [x], seed)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(data=st.data())
+def test_argmax(form, data):
+    torch = import_torch()
+    shape = data.draw(shapes(min_dims=1))
+    x = data.draw(distinct_arrays(shape))
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    keepdim = data.draw(st.booleans()) and dim is not None
+    got = call(tr, form, "argmax", tr.tensor(x), dim=dim, keepdim=keepdim)
+    expected = call(torch, form, "argmax", torch.tensor(x), dim=dim, keepdim=keepdim)
+    assert got.dtype == np.int64 and not got.requires_grad
+    np.testing.assert_array_equal(got.data, expected.numpy())
+
+
+TIES = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 0.5], [0.0, -4.0, 1.5, 1.5]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("expr,torch_expr", [
+    (lambda t: t.amax(dim=1), lambda t: t.amax(dim=1)),
+    (lambda t: tr.amax(t, dim=0, keepdim=True), lambda t: t.amax(dim=0, keepdim=True)),
+    (lambda t: t.amax(), lambda t: t.amax()),
+    (lambda t: (t * 0 + 1).amax(), lambda t: (t * 0 + 1).amax()),  # every element ties
+    (lambda t: t.max(), lambda t: t.max()),
+    # torch.max(x, dim) sends a tie's gradient to one index; tinyreg documents that it shares it like amax.
+    (lambda t: t.max(dim=1).values, lambda t: t.amax(dim=1)),
+], ids=["amax_dim", "amax_keepdim", "amax_all", "amax_all_tied", "max_all", "max_dim_values"])
+def test_tied_maxima_share_the_gradient_like_torch_amax(expr, torch_expr, dtype):
+    check_against_torch(expr, torch_expr, [TIES], dtype, upstream_seed=7)
+
+
+def test_tie_gradient_by_hand():
+    x = tr.tensor([1.0, 3.0, 3.0, 3.0], requires_grad=True, dtype=tr.float64)
+    x.amax().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1 / 3, 1 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("form", FORMS)
+@given(data=st.data(), offset=st.sampled_from([1000.0, -1000.0, 1e4]), seed=SEEDS)
+def test_logsumexp_is_stable_at_large_magnitude(form, data, offset, seed):
+    torch = import_torch()
+    x, axis, keepdim, _ = data.draw(reduction_cases())
+    dim = torch_dim(axis, x.ndim)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        check_op(lambda t: call(tr, form, "logsumexp", t + offset, dim=axis, keepdim=keepdim),
+                 lambda t: call(torch, form, "logsumexp", t + offset, dim=dim, keepdim=keepdim), [x], seed)
+
+
+@pytest.mark.filterwarnings("error")  # log 0 = -inf is the answer here, not a numerical accident to warn about
+def test_logsumexp_of_minus_infinity_slice():
+    torch = import_torch()
+    x = np.array([[-np.inf, -np.inf], [0.0, -np.inf]])
+    np.testing.assert_array_equal(tr.tensor(x).logsumexp(dim=1).data, torch.tensor(x).logsumexp(dim=1).numpy())
+
+
+def test_axis_out_of_range_and_both_spellings_are_errors():
+    x = tr.ones(2, 3)
+    with pytest.raises(IndexError, match=r"Dimension out of range.*\[-2, 1\].*got 2"):
+        x.sum(axis=2)
+    with pytest.raises(IndexError, match="got -3"):
+        x.mean(dim=(0, -3))
+    with pytest.raises(TypeError, match="axis or dim"):
+        x.sum(axis=0, dim=1)
+
+
+def test_dim_as_list_like_torch():
+    torch = import_torch()
+    x = np.arange(24.0).reshape(2, 3, 4)
+    check_against_torch(lambda t: t.sum(dim=[0, 2]), lambda t: t.sum(dim=[0, 2]), [x], upstream_seed=8)
