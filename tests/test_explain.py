@@ -214,6 +214,18 @@ def test_compare_sgd_sgdw_without_momentum_is_proposition_1(capsys):
     assert "SGD 0.01" in out and "SGDW 0.01" in out
 
 
+def test_compare_torch_and_paper_conventions_per_side(capsys):
+    """λ_paper = α·λ_torch at α = 0.1; at lr = 0.05 torch's decay halves (lr·λ) while the paper's stays η_t·λ."""
+    _, out, _ = run_cli(capsys, "--compare", "adamw", "adamw", "--decay", "decoupled", "paper", "--wd", "0.1",
+                        "0.01", "--lr", "0.05", "--steps", "1", "--param", "0")
+    assert_fits(out)
+    marks = {(left or right): (mark, left, right) for mark, left, right in compare_rows(out)[(1, "θ[0]")]}
+    assert marks["θ ← θ_{t−1}·(1 − lr_t·λ)"] == ("≠", "θ ← θ_{t−1}·(1 − lr_t·λ)", "θ ← θ_{t−1}·(1 − η_t·λ)")
+    assert "AdamW/decoupled 0.005" in out and "AdamW/paper 0.01" in out and "2× less" in out
+    row = next(line for line in out.splitlines() if "λ_eff ← lr·λ" in line)
+    assert [float(side.split()[-1]) for side in row[2:].split("│")] == pytest.approx([0.05 * 0.1, 0.01])
+
+
 def test_compare_text_for_the_tour():
     text = explain.compare_text("adam", "adamw", steps=1)
     assert_fits(text)
@@ -224,6 +236,7 @@ def test_compare_text_for_the_tour():
 @pytest.mark.parametrize("argv,message", [
     ([], "give one optimizer"), (["adam", "--compare", "adam", "adamw"], "give one optimizer"),
     (["adam", "--wd", "0.1", "0.2"], "--wd takes one value"), (["adam", "--steps", "0"], "at least 1"),
+    (["adam", "--decay", "l2", "paper"], "--decay takes one value"),
     (["adam", "--lr", "-1"], "Invalid learning rate: -1.0"),
     (["sgd", "--nesterov", "--momentum", "0"], "Nesterov momentum requires a momentum")])
 def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):

@@ -85,12 +85,21 @@ def trace_text(name, steps=3, watch=(0, 1), dtype=np.float64, **options) -> str:
     return textwrap.fill(intro, WIDTH) + "\n\n" + str(tape)
 
 
-def compare_text(a="adam", b="adamw", steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), **options) -> str:
-    """The text ``explain --compare A B`` prints: two traces side by side on identical gradients, the lines that
-    differ marked ``≠``, then the effective decay each applied. ``wd``: λ for A and for B (None: the default)."""
-    settings = [optimizer_settings(name, wd=w, **options) for name, w in zip((a, b), wd)]
+def compare(a, b, steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), decay=(None, None), **options):
+    """Run optimizers ``a`` and ``b`` on identical gradients; ``wd`` and ``decay`` are per side (None: the
+    default). Returns ``(settings, tapes, names)``: the keyword arguments, the two traces and their display names."""
+    settings = [optimizer_settings(name, wd=w, decay=d, **options) for name, w, d in zip((a, b), wd, decay)]
     tapes = run([a, b], settings, steps, watch, dtype)
     names = [OPTIMIZERS[n].__name__ for n in (a, b)]
+    if names[0] == names[1]:
+        names = [f"{name}/{s['decay']}" for name, s in zip(names, settings)]
+    return settings, tapes, names
+
+
+def compare_text(a="adam", b="adamw", steps=2, watch=(0, 1), dtype=np.float64, **options) -> str:
+    """The text ``explain --compare A B`` prints: two traces side by side on identical gradients, the lines that
+    differ marked, then the effective decay each applied. Options as :func:`compare`."""
+    settings, tapes, names = compare(a, b, steps, watch, dtype, **options)
     intro = (f"{names[0]} vs {names[1]} on {PROBLEM}, from θ = {START}. Both get the same gradient each step (∇f at "
              f"{names[0]}'s θ), so every difference below comes from the update rule. {MARK} marks the lines whose "
              f"values differ (or that only one runs), {SAME_VALUE_MARK} those computing the same value by another "
@@ -106,7 +115,7 @@ def decay_summary(tapes, names) -> str:
     lines = [f"Effective decay at step {last[0].number}, λ_eff: the fraction of θ_{{t−1}} that the decay term removed"]
     for element in last[0].elements:
         rates = [step[element.label]["lambda_eff"] if "lambda_eff" in step[element.label] else 0.0 for step in last]
-        text = "".join(pad(f"{name} {format_value(rate)}", 24) for name, rate in zip(names, rates))
+        text = "".join(pad(f"{name} {format_value(rate)}", 26) for name, rate in zip(names, rates))
         if min(rates) > 0 and not np.isclose(rates[0], rates[1], rtol=1e-3, atol=0):
             ratio = rates[0] / rates[1]
             text += f"→ {names[0]} decays {element.label} " + (f"{ratio:.3g}× more" if ratio > 1 else
@@ -115,16 +124,15 @@ def decay_summary(tapes, names) -> str:
     return "\n".join(lines)
 
 
-def compare_dict(a, b, steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), **options) -> dict:
+def compare_dict(a, b, steps=2, watch=(0, 1), dtype=np.float64, **options) -> dict:
     """``explain --compare A B --json``: both traces and, per step and element, the aligned rows."""
-    settings = [optimizer_settings(name, wd=w, **options) for name, w in zip((a, b), wd)]
-    tapes = run([a, b], settings, steps, watch, dtype)
+    _, tapes, names = compare(a, b, steps, watch, dtype, **options)
     rows = [dict(step=step_a.number, label=element.label,
                  rows=[dict(a=None if x is None else x.to_dict(), b=None if y is None else y.to_dict(),
                             differs=differs)
                        for x, y, differs in align(element, step_b[element.label])])
             for step_a, step_b in zip(*(tape.steps for tape in tapes)) for element in step_a.elements]
-    return dict(problem=_problem(), gradients=f"∇f at {OPTIMIZERS[a].__name__}'s θ, given to both",
+    return dict(problem=_problem(), gradients=f"∇f at {names[0]}'s θ, given to both",
                 traces=[tape.to_dict() for tape in tapes], aligned=rows)
 
 
@@ -153,8 +161,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     parser.add_argument("--amsgrad", action="store_true", help="Adam with AMSGrad")
     parser.add_argument("--maximize", action="store_true", help="ascend instead of descending")
-    parser.add_argument("--decay", choices=["l2", "decoupled", "paper"],
-                        help="the weight-decay convention (default: the optimizer's own)")
+    parser.add_argument("--decay", choices=["l2", "decoupled", "paper"], nargs="+",
+                        help="the weight-decay convention (default: the optimizer's own). With --compare, two values "
+                             "set A's and B's, e.g. --compare adamw adamw --decay decoupled paper")
     parser.add_argument("--param", choices=["0", "1", "all"], default="all",
                         help="which parameter to watch: θ[0] (large gradients), θ[1] (small ones) or all (default)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
@@ -171,33 +180,30 @@ def main(args) -> int:
     if args.steps is not None and args.steps < 1:
         print(f"python -m tinyreg explain: --steps must be at least 1, got {args.steps}", file=sys.stderr)
         return 2
-    wd = args.wd or [None]
-    if len(wd) > (2 if args.compare else 1):
-        print(f"python -m tinyreg explain: --wd takes one value{', or two with --compare' if args.compare else ''}, "
-              f"got {len(wd)}", file=sys.stderr)
-        return 2
+    wd, decay = args.wd or [None], args.decay or [None]
+    for option, values in (("--wd", wd), ("--decay", decay)):
+        if len(values) > (2 if args.compare else 1):
+            print(f"python -m tinyreg explain: {option} takes one value"
+                  f"{', or two with --compare' if args.compare else ''}, got {len(values)}", file=sys.stderr)
+            return 2
     options = dict(lr=args.lr, betas=tuple(args.betas), eps=args.eps, momentum=args.momentum,
-                   dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize,
-                   decay=args.decay)
+                   dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize)
     common = dict(watch=(0, 1) if args.param == "all" else (int(args.param),), dtype=np.dtype(args.dtype).type)
     try:
         if args.compare:
             a, b = args.compare
-            steps = args.steps or 2
-            both = (wd[0], wd[-1])
+            per_side = dict(wd=(wd[0], wd[-1]), decay=(decay[0], decay[-1]))
             if args.json:
-                print(json.dumps(compare_dict(a, b, steps, wd=both, **common, **options), ensure_ascii=False,
-                                 indent=1))
+                print(json.dumps(compare_dict(a, b, args.steps or 2, **common, **per_side, **options),
+                                 ensure_ascii=False, indent=1))
             else:
-                print(compare_text(a, b, steps, wd=both, **common, **options))
+                print(compare_text(a, b, args.steps or 2, **common, **per_side, **options))
+        elif args.json:
+            settings = optimizer_settings(args.optimizer, wd=wd[0], decay=decay[0], **options)
+            (tape,) = run([args.optimizer], [settings], args.steps or 3, **common)
+            print(json.dumps(dict(problem=_problem(), trace=tape.to_dict()), ensure_ascii=False, indent=1))
         else:
-            steps = args.steps or 3
-            if args.json:
-                settings = optimizer_settings(args.optimizer, wd=wd[0], **options)
-                (tape,) = run([args.optimizer], [settings], steps, **common)
-                print(json.dumps(dict(problem=_problem(), trace=tape.to_dict()), ensure_ascii=False, indent=1))
-            else:
-                print(trace_text(args.optimizer, steps, wd=wd[0], **common, **options))
+            print(trace_text(args.optimizer, args.steps or 3, wd=wd[0], decay=decay[0], **common, **options))
     except ValueError as err:       # the optimizer's own validation: "Invalid learning rate: -1.0"
         print(f"python -m tinyreg explain: {err}", file=sys.stderr)
         return 2
