@@ -187,6 +187,22 @@ def test_parameters_without_gradient_are_skipped_like_torch():
     assert all(p.grad is None for p in (a, b, c))
 
 
+@pytest.mark.parametrize("backend", backends.BACKENDS)
+def test_sgd_momentum_switched_off_mid_training_like_torch(backend):
+    torch = import_torch()
+    ours = params((3,))
+    theirs = [torch.tensor(ours[0].data.copy(), requires_grad=True)]
+    o_opt = tr.optim.SGD(ours, lr=0.1, momentum=0.9, backend=backend)
+    t_opt = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
+    for step in range(4):
+        if step == 2:
+            o_opt.param_groups[0]["momentum"] = t_opt.param_groups[0]["momentum"] = 0.0
+        give_grads(ours, seed=step)
+        theirs[0].grad = torch.tensor(ours[0].grad.copy())
+        o_opt.step(), t_opt.step()
+    np.testing.assert_array_equal(ours[0].data, theirs[0].detach().numpy())
+
+
 def test_zero_grad_semantics():
     a, b = params((3,), (2,))
     opt = tr.optim.SGD([a, b], lr=0.1)
@@ -218,6 +234,7 @@ def test_step_with_closure_returns_the_loss():
                                          (tr.optim.AdamW, dict(decay="paper", weight_decay=1e-3))])
 def test_numpy_numba_and_parallel_backends_agree_bit_for_bit(cls, kwargs, monkeypatch):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SIZE", 0)
+    monkeypatch.setattr(backends, "CHUNK", 5)             # the NumPy backend's chunks split parameters
     runs = []
     for backend, parallel in (("numpy", False), ("numba", False), ("numba", True)):
         ps = params((3, 4), (5,)) + params((2,), dtype=np.float64)

@@ -16,6 +16,10 @@ Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay
 - ``"paper"`` — θ shrinks directly, ``θ ← θ·(1 − η_t·λ)``: scaled by the schedule multiplier η_t alone, the decay term
   of line 12 (Alg. 2) / line 9 (Alg. 1). Same λθ, different unit: λ_paper = α·λ_decoupled.
 
+The bias corrections of lines 9–10 multiply by the reciprocal 1/(1 − βᵗ), computed once per step, instead of
+dividing every element by 1 − βᵗ: the same quantity up to one rounding, and a third of the fused kernel's divisions
+(division and square root are what bound its speed when the data sits in cache).
+
 Scalars: pass Python floats. NumPy treats them as "weak" and rounds them to θ's dtype when they meet an array, the
 same rounding torch applies, so float32 steps stay float32. ``lr`` is the *current* learning rate lr_t = α·η_t.
 
@@ -124,16 +128,16 @@ def adam_step(theta, grad, m, v, v_max=None, *, t, lr, beta1=0.9, beta2=0.999, e
     record("m_t", m_t, "m_t ← β₁·m_{t−1} + (1 − β₁)·g_t", "Alg. 2, line 7")
     v_t = beta2 * v + (1 - beta2) * g_t * g_t                           # Alg. 2 line 8
     record("v_t", v_t, "v_t ← β₂·v_{t−1} + (1 − β₂)·g_t²", "Alg. 2, line 8")
-    m_hat = m_t / (1 - beta1 ** t)                                      # Alg. 2 line 9
+    m_hat = m_t * (1 / (1 - beta1 ** t))                                # Alg. 2 line 9 (one division per step)
     record("m_hat", m_hat, "m̂_t ← m_t / (1 − β₁ᵗ)", "Alg. 2, line 9")
     v_max_t = None
     if amsgrad:
         v_max_t = np.maximum(v_max, v_t)                                # AMSGrad: the largest v so far
         record("v_max_t", v_max_t, "v_t^max ← max(v_{t−1}^max, v_t)", "torch Adam (amsgrad)")
-        v_hat = v_max_t / (1 - beta2 ** t)                              # Alg. 2 line 10, with v_t^max for v_t
+        v_hat = v_max_t * (1 / (1 - beta2 ** t))                        # Alg. 2 line 10, with v_t^max for v_t
         record("v_hat", v_hat, "v̂_t ← v_t^max / (1 − β₂ᵗ)", "Alg. 2, line 10")
     else:
-        v_hat = v_t / (1 - beta2 ** t)                                  # Alg. 2 line 10
+        v_hat = v_t * (1 / (1 - beta2 ** t))                            # Alg. 2 line 10
         record("v_hat", v_hat, "v̂_t ← v_t / (1 − β₂ᵗ)", "Alg. 2, line 10")
     record("eta_t", eta_t, "η_t ← SetScheduleMultiplier(t)", "Alg. 2, line 11")
     if decay == "decoupled":
