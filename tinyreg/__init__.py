@@ -16,6 +16,6 @@ from tinyreg.ops import (abs, amax, argmax, cat, clamp, exp, flatten, log, log_s
 from tinyreg.random import manual_seed
 from tinyreg.tensor import Function, Tensor, bool_, float32, float64, int32, int64, tensor
 from tinyreg.serialization import load, save
-from tinyreg import nn
+from tinyreg import nn, optim
 
 __version__ = "0.1.0"
