@@ -21,7 +21,7 @@ results).
 ``parallel=True`` runs the same element function under ``prange`` (an element's update does not depend on any
 other element, so the result is identical). It is opt-in: Numba's default OpenMP layer spin-waits next to
 multi-threaded BLAS and slowed whole training steps ~7× in our measurements, so the first parallel call selects the
-``workqueue`` threading layer unless you chose one (``NUMBA_THREADING_LAYER``); buffers under 65,536 elements run
+``workqueue`` threading layer unless you chose one (``NUMBA_THREADING_LAYER``); buffers under 2^20 elements run
 the serial loop, where threads cost more than they save.
 """
 
@@ -31,7 +31,7 @@ from numba import njit, prange
 
 from tinyreg.optim.fma import fma_scalar as fma
 
-PARALLEL_MIN_SIZE = 1 << 16
+PARALLEL_MIN_SIZE = 1 << 20
 
 
 # ---- SGD (torch's form) -------------------------------------------------------------------------------------------
