@@ -111,12 +111,12 @@ class EffectiveDecay:
         lines = [f"effective weight decay of {self.optimizer_name} (λ_eff: the fraction of θ the decay term removes "
                  "per step)"]
         for g, group in enumerate(self.groups):
-            head = f"  group {g} (lr={group['lr']:g}, λ={group['weight_decay']:g}, decay={group['decay']!r}): "
+            head = f"  group {g}, lr={group['lr']:g}, λ={group['weight_decay']:g}, {group['decay']!r}: "
             if group["weight_decay"] == 0:
                 text = head + "no decay"
             elif group["equation"].endswith("(√v̂_t + ε)"):
-                text = head + (f"{group['equation']}, per weight (decoupled decay: lr·λ = "
-                               f"{group['lr'] * group['weight_decay']:.3g} for all)")
+                text = head + (f"{group['equation']}, per weight (decoupled would be "
+                               f"{group['lr'] * group['weight_decay']:.3g})")
             else:
                 text = head + f"{group['equation']}, the same for every weight"
             lines.append(textwrap.fill(text, 100, subsequent_indent="      "))

@@ -1,0 +1,81 @@
+"""The README's "math, line by line" section and docs/walkthrough.md show real output: every ``$ python -m tinyreg
+explain ...`` block is what the command prints now, every Python example prints its ``Output:`` block, and the code
+in the README's Algorithm 2 table is the reference step's own code."""
+
+import contextlib
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tinyreg.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
+
+
+def trace_section():
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("<!-- BEGIN trace -->"):text.index("<!-- END trace -->")]
+
+
+def blocks(text, language):
+    """The contents of every fenced ``language`` block."""
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
+
+
+def explain_blocks():
+    found = []
+    for where, text in (("README", trace_section()), ("walkthrough", WALKTHROUGH.read_text(encoding="utf-8"))):
+        for block in blocks(text, "console"):
+            command, _, output = block.partition("\n")
+            if command.startswith("$ python -m tinyreg explain"):
+                found.append(pytest.param(command, output, id=f"{where}: {command[2:]}"))
+    return found
+
+
+@pytest.mark.parametrize("command,output", explain_blocks())
+def test_explain_blocks_are_the_real_output(capsys, command, output):
+    assert main(shlex.split(command)[4:]) == 0          # after "$ python -m tinyreg"
+    assert capsys.readouterr().out == output
+
+
+def test_the_docs_show_the_commands_the_issue_asks_for():
+    commands = [param.values[0] for param in explain_blocks()]
+    assert "$ python -m tinyreg explain --compare adam adamw --steps 1" in commands
+    assert sum(c.startswith("$ python -m tinyreg explain --compare sgd sgdw") for c in commands) == 2
+    assert any("--decay decoupled paper" in c for c in commands) and any(c.startswith("$ python -m tinyreg explain "
+                                                                                     "adamw") for c in commands)
+
+
+def python_examples():
+    text = WALKTHROUGH.read_text(encoding="utf-8")
+    pairs = re.findall(r"^```python\n(.*?)^```\n\nOutput:\n\n```text\n(.*?)^```$", text, flags=re.S | re.M)
+    return [pytest.param(code, output, id=f"example {i}") for i, (code, output) in enumerate(pairs, 1)]
+
+
+def test_every_walkthrough_example_has_its_output():
+    text = WALKTHROUGH.read_text(encoding="utf-8")
+    assert len(python_examples()) == len(blocks(text, "python")) == 3
+
+
+@pytest.mark.parametrize("code,output", python_examples())
+def test_walkthrough_examples_print_what_the_page_shows(code, output):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(WALKTHROUGH), "exec"), {"__name__": "__main__"})
+    assert printed.getvalue() == output
+
+
+def test_readme_table_quotes_the_reference_step():
+    """Each code cell of the Algorithm 2 table is a statement of tinyreg/optim/reference.py, verbatim."""
+    source = (ROOT / "tinyreg" / "optim" / "reference.py").read_text(encoding="utf-8")
+    table = [line for line in trace_section().splitlines() if re.match(r"\| \d+ \|", line)]
+    assert [int(line.split("|")[1]) for line in table] == list(range(4, 13))
+    code = [cell for line in table for cell in re.findall(r"`([^`]+ = [^`]+)`", line)]
+    assert len(code) == 9
+    for statement in code:
+        assert re.search(rf"^\s+{re.escape(statement)}\s", source, flags=re.M), f"not in reference.py: {statement}"
