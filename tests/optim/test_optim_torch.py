@@ -7,9 +7,10 @@ Adam cannot be bit-equal: torch's CPU ``sqrt`` is not correctly rounded (±1 ulp
 measured), torch updates m by ``lerp`` and evaluates line 12 as θ − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε), while tinyreg
 writes the paper's lines. Each step then differs by a few roundings of θ and of the update, so after T steps
 |Δθ| ≤ C·ε·(|θ| + Σ|θ_s − θ_{s−1}|) (the movement bounds the accumulated update roundings); m and v, averages of
-g_t = g + λθ, differ by at most C·ε·T·G (G² for v) with G = max_s |g_s| + λ|θ_s|. C = 8 (measured worst over 150 examples: 2.9). A semantic
-slip (bias correction, decay position, amsgrad) moves θ by ~lr per step, orders of magnitude above these bounds.
-The coupled decay line g + λθ, where the two terms can cancel, is rounded once exactly as torch does.
+g_t = g + λθ, differ by at most C·ε·T·G (G² for v) with G = max_s |g_s| + λ|θ_s|. C = 8 (measured worst over 150
+examples: 2.9). A semantic slip (bias correction, decay position, amsgrad) moves θ by ~lr per step, orders of
+magnitude above these bounds (the wrong decay position: ≥ 5,700·ε·(...) in the same 150 examples). The coupled decay
+line g + λθ, where the two terms can cancel, is rounded once exactly as torch does.
 """
 
 import numpy as np

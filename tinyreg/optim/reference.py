@@ -1,13 +1,15 @@
 """The reference steps: every optimizer's update written out, one equation per statement.
 
 These plain functions over NumPy arrays and Python floats are the single source of the math. The optimizers' NumPy
-backend runs them on whole flat buffers, the Numba kernels (:mod:`tinyreg.optim.kernels`) mirror them line by line
-and are tested bit-identical to them, and :mod:`tinyreg.optim.trace` records their intermediates. Set a breakpoint
-and step through: names are the paper's (``g_t``, ``m_t``, ``v_t``, ``m_hat``, ``v_hat``, ``eta_t``, ``lambda_``) and
-each comment cites the line of Algorithm 1 or 2 of Loshchilov & Hutter (2019), or torch's documented algorithm where
-torch differs from the paper. Inputs are never modified; each function returns the new arrays.
+backend runs them on flat buffers (in cache-sized chunks), the Numba kernels (:mod:`tinyreg.optim.kernels`) mirror
+them line by line and are tested bit-identical to them, and :mod:`tinyreg.optim.trace` records their intermediates.
+Set a breakpoint and step through: names are the paper's (``g_t``, ``m_t``, ``v_t``, ``m_hat``, ``v_hat``,
+``eta_t``, ``lambda_``) and each comment cites the line of Algorithm 1 or 2 of Loshchilov & Hutter (2019), or torch's
+documented algorithm where torch differs from the paper. Inputs are never modified; each function returns the new
+arrays.
 
-Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay`` (the position of one line is the whole lesson, as in optax):
+Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay``; the position of one line is the
+whole lesson, as in optax:
 
 - ``"l2"`` — **coupled**: ``g_t ← ∇f_t + λθ`` *before* the moments (Algorithm 2, line 6). λθ is averaged into m and,
   in Adam, divided by √v̂ like any gradient. torch's SGD and Adam.
@@ -17,8 +19,8 @@ Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay
   of line 12 (Alg. 2) / line 9 (Alg. 1). Same λθ, different unit: λ_paper = α·λ_decoupled.
 
 The bias corrections of lines 9–10 multiply by the reciprocal 1/(1 − βᵗ), computed once per step, instead of
-dividing every element by 1 − βᵗ: the same quantity up to one rounding, and a third of the fused kernel's divisions
-(division and square root are what bound its speed when the data sits in cache).
+dividing every element by 1 − βᵗ: the same quantity up to one rounding, and one division per element left instead
+of three (division and square root are what bound the fused kernel's speed when the data sits in cache).
 
 Scalars: pass Python floats. NumPy treats them as "weak" and rounds them to θ's dtype when they meet an array, the
 same rounding torch applies, so float32 steps stay float32. ``lr`` is the *current* learning rate lr_t = α·η_t.
