@@ -224,7 +224,7 @@ def test_no_decay_lines_without_weight_decay():
 def test_the_watched_element_and_labels():
     p, q = Parameter(np.zeros((2, 3))), Parameter(np.zeros(()))
     optimizer = SGD([{"params": [p]}, {"params": [q], "lr": 0.5}], lr=0.1)
-    with trace(optimizer, [(p, (1, -1)), (q, ()), (p, 0 if False else (0, 1), "mine")]) as tape:
+    with trace(optimizer, [(p, (1, -1)), (q, ()), (p, (0, 1), "mine")]) as tape:
         p.grad, q.grad = np.arange(6.0).reshape(2, 3), np.array(7.0)
         optimizer.step()
     assert [w["label"] for w in tape.watch] == ["p0[1,2]", "p1", "mine"]
