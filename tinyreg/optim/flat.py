@@ -39,6 +39,7 @@ class FlatBuffer:
         self.grad_views = self._views(self.grad)
         self._attached = list(zip(self.params, self.theta_views, self.grad_views))
         self.state = {}                            # state name -> flat array, allocated on first use
+        self._state_views = {}
         self.steps = np.zeros(len(self.params), np.int64)
         for p, view in zip(self.params, self.theta_views):
             view[...] = p.data
@@ -52,8 +53,10 @@ class FlatBuffer:
         return [flat[lo:hi].reshape(shape) for lo, hi, shape in zip(self.bounds[:-1], self.bounds[1:], self.shapes)]
 
     def views(self, name):
-        """Per-parameter views of state ``name``."""
-        return self._views(self.state[name])
+        """Per-parameter views of state ``name`` (made once: the flat arrays are never reallocated)."""
+        if name not in self._state_views:
+            self._state_views[name] = self._views(self.state[name])
+        return self._state_views[name]
 
     def ensure_state(self, names):
         """Allocate zero-filled flat state arrays for ``names`` not yet present."""
