@@ -4,25 +4,26 @@ Every optimizer takes one λ, but where the λθ term enters the step decides wh
 Loshchilov & Hutter, 2019). The **effective decay rate** λ_eff is the fraction of θ_{t−1} the decay term removes per
 step, so the decay reaching θ is λ_eff·θ_{t−1}:
 
-=================  =====================================  =========================================================
-decay              λ_eff                                  why
-=================  =====================================  =========================================================
-"decoupled"        lr·λ                                   θ ← θ·(1 − lr·λ): the same for every weight (torch AdamW)
-"paper"            η_t·λ                                  θ ← θ·(1 − η_t·λ): the same for every weight (Alg. 2 l. 12)
-"l2", Adam         lr·λ / (√v̂_t + ε)                      λθ joins g_t, so it is divided by √v̂_t like the gradient:
-                                                          **per weight**, smaller where the gradients were large
-"l2", SGD          γ·λ   (γ·λ·(1 − τ)/(1 − μ) with μ > 0)  λθ joins g_t; the momentum buffer b keeps adding it
-"l2", SGDW         lr·λ / (1 − β₁)                        λθ joins g_t inside m_t (Alg. 1 line 8)
-=================  =====================================  =========================================================
+==========  ========================================  ====================================================
+decay       λ_eff                                     why
+==========  ========================================  ====================================================
+decoupled   lr·λ                                      θ ← θ·(1 − lr·λ), the same for every weight (torch AdamW)
+paper       η_t·λ                                     θ ← θ·(1 − η_t·λ), the same for every weight (Alg. 2 l. 12)
+l2, Adam    lr·λ / (√v̂_t + ε)                         λθ joins g_t, so it is divided by √v̂_t like the gradient:
+                                                      **per weight**, smaller where the gradients were large
+l2, SGD     γ·λ, or γ·λ·(1 − τ)/(1 − μ) with μ > 0    λθ joins g_t; the momentum buffer b keeps adding it
+l2, SGDW    lr·λ / (1 − β₁)                           λθ joins g_t inside m_t (Alg. 1 line 8)
+==========  ========================================  ====================================================
 
 λθ entering g_t is averaged by the momentum with earlier steps' λθ (m̂_t for Adam, b_t for SGD). The rates above are
-the decay once that average has settled, with θ and v̂ held at their current values: for Adam the bias-corrected
-weights of m̂_t sum to 1, so the issue's number lr·λθ/(√v̂_t + ε) is exact in that sense; for SGD the buffer's
-weights sum to (1 − τ)/(1 − μ), hence the momentum factor (β₁ for SGDW, with no dampening).
+the decay once that average has settled, with θ and v̂ held at their current values. For Adam the bias-corrected
+weights of m̂_t sum to 1, so lr·λθ/(√v̂_t + ε) is the decay's share of the step (exactly so on the first step, where
+m̂_1 = g_1); for SGD the buffer's weights sum to (1 − τ)/(1 − μ), hence the momentum factor (β₁ for SGDW, which has no
+dampening). tests/test_trace_effective_decay.py checks both readings against the optimizers.
 
 :func:`decay_rate` and :func:`decay_equation` are the formula (:mod:`tinyreg.optim.trace` shows them for each
-watched element);
-:func:`effective_decay` reports it for every weight of an optimizer after a step, with its distribution per tensor.
+watched element); :func:`effective_decay` reports it for every weight of an optimizer after a step, with its
+distribution per tensor.
 """
 
 import textwrap
