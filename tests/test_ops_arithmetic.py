@@ -120,9 +120,7 @@ def test_broadcast_mismatch_names_op_and_both_shapes(op):
 
 
 # Operands whose dtype loses to a float tensor's in torch (NumPy scalars, 0-d tensors, integer tensors) but not under
-# NumPy's rules, which Function.apply currently applies: x_f32 * np.float64(0.1) becomes float64, silently moving a
-# float32 model to float64. Reported to the lead (tensor.py: one rule in Function.apply, for inputs and parameters
-# such as pow's exponent and clamp's bounds); remove the xfail once it promotes like torch.
+# NumPy's rules: x_f32 * np.float64(0.1) must stay float32 (tensor.promote_like_torch).
 PROMOTIONS = {
     "mul_numpy_float64_scalar": lambda lib: lib.ones(2) * np.float64(0.5),
     "mul_numpy_int64_scalar": lambda lib: lib.ones(2) * np.int64(2),
@@ -132,10 +130,13 @@ PROMOTIONS = {
     "pow_numpy_float64_exponent": lambda lib: lib.ones(2) ** np.float64(2.0),
     "clamp_numpy_float64_bound": lambda lib: lib.ones(2).clamp(np.float64(0.5)),
     "where_numpy_float64_scalar": lambda lib: lib.where(lib.ones(2) > 0, lib.ones(2), np.float64(0.0)),
+    # ... and where both rules agree, the wider dtype must still win:
+    "mul_float64_tensor": lambda lib: lib.ones(2) * lib.ones(2, dtype=lib.float64),
+    "int64_tensor_times_zero_dim_float64": lambda lib: lib.tensor([1, 2]) * lib.tensor(0.5, dtype=lib.float64),
+    "bool_tensor_plus_python_int": lambda lib: lib.tensor([True, False]) + 1,
 }
 
 
-@pytest.mark.xfail(strict=True, reason="NumPy promotion differs from torch's for these operands (reported)")
 @pytest.mark.parametrize("case", PROMOTIONS)
 def test_weak_operands_promote_like_torch(case):
     torch = import_torch()

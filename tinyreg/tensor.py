@@ -38,6 +38,8 @@ class Function:
     """
 
     __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
+    # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (promote_like_torch).
+    promotes = False
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -51,6 +53,10 @@ class Function:
         """
         ctx = cls()
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if cls.promotes:
+            arrays = promote_like_torch(arrays)
+        # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as err:
@@ -71,6 +77,52 @@ class Function:
         self.saved = None
         self.parents = ()
         self.released = True
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
+
+
+def _is_python_number(a) -> bool:
+    # np.float64 subclasses float, but NumPy treats it as a strong (typed) scalar, so it is not a Python number here.
+    return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
+
+
+def promote_like_torch(operands: list) -> list:
+    """Convert operands to the dtype torch's type promotion gives, which differs from NumPy's in three ways.
+
+    torch only lets an operand widen the result within the highest *category* present (bool < int < float), and
+    counts scalars and 0-d tensors only when they are of a higher category than the dimensioned tensors:
+
+        float32 tensor * int64 tensor       -> float32   (NumPy: float64)
+        float32 tensor * np.float64(0.5)    -> float32   (NumPy: float64)
+        int64 tensor * 0.5                  -> float32, torch's default float (NumPy: float64)
+
+    Python numbers stay Python numbers (NumPy already treats them as weak); arrays and NumPy scalars of another dtype
+    are converted. Without the rule, ``loss + lam * penalty`` with ``lam`` from ``np.logspace`` would silently turn a
+    float32 model into float64.
+    """
+    def highest(dtypes):
+        if not dtypes:
+            return -1, None
+        top = max(_CATEGORY[d.kind] for d in dtypes)
+        return top, np.result_type(*(d for d in dtypes if _CATEGORY[d.kind] == top))
+
+    dimensioned = [a.dtype for a in operands if isinstance(a, np.ndarray) and a.ndim > 0]
+    zero_dim = [np.asarray(a).dtype for a in operands if isinstance(a, np.generic) or
+                (isinstance(a, np.ndarray) and a.ndim == 0)]
+    category, dtype = highest(dimensioned)
+    zero_category, zero_dtype = highest(zero_dim)
+    if zero_category > category:
+        category, dtype = zero_category, zero_dtype
+    python = [a for a in operands if _is_python_number(a)]
+    if python:
+        python_category = max(_CATEGORY["b" if isinstance(a, bool) else np.asarray(a).dtype.kind] for a in python)
+        if python_category > category:
+            category, dtype = python_category, {0: bool_, 1: int64, 2: float32, 3: np.dtype(np.complex64)}[python_category]
+    if dtype is None:
+        return operands
+    return [a if _is_python_number(a) or np.asarray(a).dtype == dtype
+            else np.asarray(a).astype(dtype) for a in operands]
 
 
 def reduce_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:

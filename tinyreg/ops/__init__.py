@@ -8,6 +8,9 @@
 | softmax.py    | softmax log_softmax                                        |
 | matmul.py     | matmul                                                     |
 | shape.py      | reshape permute transpose (un)squeeze flatten getitem cat stack |
+| linear.py     | linear (x Wᵀ + b as one op, for nn.Linear)                 |
+| layer_norm.py | layer_norm (one op, compact hand-derived backward)         |
+| cross_entropy.py | cross_entropy (logits and integer labels, stable)       |
 
 Comparisons and dtype casts, which have no useful derivative, are defined here.
 """

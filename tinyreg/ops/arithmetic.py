@@ -11,6 +11,8 @@ from tinyreg.tensor import Function
 class Add(Function):
     """z = x + y;   dz/dx = 1,  dz/dy = 1."""
 
+    promotes = True
+
     @staticmethod
     def forward(ctx, x, y):
         return np.add(x, y)
@@ -23,6 +25,8 @@ class Add(Function):
 class Sub(Function):
     """z = x - y;   dz/dx = 1,  dz/dy = -1."""
 
+    promotes = True
+
     @staticmethod
     def forward(ctx, x, y):
         return np.subtract(x, y)
@@ -34,6 +38,8 @@ class Sub(Function):
 
 class Mul(Function):
     """z = x * y;   dz/dx = y,  dz/dy = x."""
+
+    promotes = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -49,6 +55,8 @@ class Mul(Function):
 
 class Div(Function):
     """z = x / y;   dz/dx = 1/y,  dz/dy = -x/y^2 = -z/y."""
+
+    promotes = True
 
     @staticmethod
     def forward(ctx, x, y):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tinyreg.ops.reduce import stable_logsumexp
+from tinyreg.ops.softmax import stable_log_softmax
 from tinyreg.tensor import Function, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -11,8 +11,8 @@ REDUCTIONS = ("mean", "sum", "none")
 class CrossEntropy(Function):
     """ℓ_i = −log softmax(z_i)[y_i] = logsumexp(z_i) − z_{i,y_i},  then the mean, the sum, or each ℓ_i.
 
-    z_i are the logits of one sample (classes on the last axis here) and y_i its label. logsumexp is computed as
-    m + log Σ e^(z − m) with m = max z, so no exponential overflows and no log(0) appears.
+    z_i are the logits of one sample (classes on the last axis here) and y_i its label. log softmax is computed as
+    (z − m) − log Σ e^(z − m) with m = max z, so no exponential overflows and no log(0) appears.
 
         dℓ_i/dz_i = softmax(z_i) − onehot(y_i)
 
@@ -21,7 +21,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, reduction):
-        log_p = logits - stable_logsumexp(logits, -1)
+        log_p = stable_log_softmax(logits, -1)
         losses = -np.take_along_axis(log_p, target[..., np.newaxis], axis=-1)[..., 0]
         ctx.save_for_backward(log_p, target)
         ctx.reduction = reduction

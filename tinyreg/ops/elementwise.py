@@ -141,6 +141,8 @@ class Clamp(Function):
 class Where(Function):
     """z = x where condition else y;   dz/dx = condition,  dz/dy = not condition."""
 
+    promotes = True
+
     @staticmethod
     def forward(ctx, x, y, condition):
         ctx.condition = condition

@@ -11,6 +11,16 @@ def _shift_by_max(x, axis):
     return x - np.amax(x, axis=axis, keepdims=True)
 
 
+def stable_log_softmax(x, axis):
+    """log softmax(x) along ``axis`` as (x_i - m) - log Σ_j e^{x_j - m}, m the max.
+
+    x_i - m rounds relative to its own size, whereas x_i - (m + log Σ) would round m + log Σ at the scale of m (an
+    absolute error of ~6e-5 in float32 when m = 1000).
+    """
+    shifted = _shift_by_max(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 class Softmax(Function):
     """s_i = e^{x_i} / Σ_j e^{x_j};   ds_i/dx_k = s_i (δ_ik - s_k),  so  dL/dx = s ⊙ (g - Σ_j g_j s_j)."""
 
@@ -29,16 +39,11 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j.
-
-    Computed as (x_i - m) - log Σ_j e^{x_j - m} with m the max: x_i - m rounds relative to its own size, whereas
-    x_i - (m + log Σ) would round m + log Σ at the scale of m (an absolute error of ~6e-5 in float32 when m = 1000).
-    """
+    """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j."""
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = _shift_by_max(x, axis)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        y = stable_log_softmax(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
