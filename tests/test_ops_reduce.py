@@ -71,6 +71,9 @@ def test_var_positional_arguments_follow_torch_order():
 def test_var_without_degrees_of_freedom_is_nan_like_torch():
     assert np.isnan(tr.tensor([2.0]).var().item())
     assert tr.tensor([2.0]).var(unbiased=False).item() == 0.0
+    x = tr.tensor([2.0], requires_grad=True)
+    x.var().backward()  # torch: grad nan (0/0), not an exception
+    assert np.isnan(x.grad).all()
 
 
 @pytest.mark.parametrize("form", FORMS)

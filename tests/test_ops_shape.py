@@ -107,6 +107,17 @@ def test_squeeze(form, data, seed):
              seed)
 
 
+@pytest.mark.parametrize("shape, dim", [((1, 3), 2), ((3, 1), -3), ((1, 3), (0, 2))])
+def test_squeeze_rejects_an_out_of_range_dim_like_torch(shape, dim):
+    """Wrapping dim modulo ndim would squeeze axis 0 of (1, 3) for dim=2; torch raises instead."""
+    torch = import_torch()
+    with pytest.raises(IndexError) as expected:
+        torch.zeros(shape).squeeze(dim)
+    with pytest.raises(IndexError, match=r"Dimension out of range") as got:
+        tr.tensor(np.zeros(shape)).squeeze(dim)
+    assert str(got.value) == str(expected.value)
+
+
 @st.composite
 def basic_indices(draw, shape):
     """Ints and slices (positive steps: torch has no negative ones) for leading axes, optionally an Ellipsis followed

@@ -99,8 +99,8 @@ class Var(Function):
     def backward(ctx, grad):
         (centered,) = ctx.saved
         g = _keep_reduced_axes(grad, ctx.axes, ctx.keepdims)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g * (2 / ctx.dof) * centered,)
+        with np.errstate(divide="ignore", invalid="ignore"):  # dof = 0: nan, as in torch (not ZeroDivisionError)
+            return (g * centered * 2 / ctx.dof,)
 
 
 class Amax(Function):

@@ -6,6 +6,7 @@ the indexed positions, or split it among the inputs.
 
 import numpy as np
 
+from tinyreg.ops.reduce import _normalized_axes
 from tinyreg.tensor import Function, Tensor
 
 
@@ -141,7 +142,7 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {d % max(x.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+        dims = set(_normalized_axes(dim, x.ndim))  # an out-of-range dim raises instead of wrapping around
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return Reshape.apply(x, shape=shape)
 
