@@ -38,6 +38,8 @@ def test_proposition_1_sgdw_equals_sgd_with_l2_scaled_by_lr(lr, lambda_, seed):
     sgdw = train(lambda ps: tr.optim.SGDW(ps, lr=lr, weight_decay=lambda_, decay="paper"), theta0, grads)
     sgd_l2 = train(lambda ps: tr.optim.SGD(ps, lr=lr, weight_decay=lambda_ / lr), theta0, grads)
     np.testing.assert_allclose(sgdw, sgd_l2, rtol=1e-12, atol=1e-12)
+    no_decay = train(lambda ps: tr.optim.SGD(ps, lr=lr), theta0, grads)
+    assert not np.allclose(sgdw, no_decay, rtol=1e-9, atol=1e-9), "both ignoring λ would also pass the equality"
 
 
 def test_with_momentum_l2_and_decoupled_sgd_differ():

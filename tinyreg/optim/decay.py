@@ -15,8 +15,8 @@ With lr_t = α·η_t the two decoupled forms are the same update when λ_paper =
 (:func:`paper_from_decoupled`, :func:`decoupled_from_paper`). They differ in what a hyperparameter search over
 α does: under "decoupled" changing α also changes the effective decay, under "paper" it does not — the
 paper's point that λ and α become separable. For plain SGD without momentum "l2" and "decoupled" with the same λ
-are the same update (Proposition 1: SGD with L2 λ/α equals SGDW with λ); for Adam no λ makes "l2" equal to either
-decoupled form (Proposition 2).
+are the same update (Proposition 1, in the paper's units: "l2" with λ/α equals "paper" with λ); for Adam no λ makes
+"l2" equal to either decoupled form (Proposition 2).
 """
 
 import math

@@ -38,7 +38,9 @@ Every function takes ``record=None``. When given, it is called right after each 
 - ``equation``: the statement in Unicode math, e.g. ``"m_t ← β₁·m_{t−1} + (1 − β₁)·g_t"``;
 - ``line``: where it comes from, e.g. ``"Alg. 2, line 7"`` or ``"torch SGD"``.
 
-Only lines that run are recorded (no decay line when λ = 0 or the convention puts the decay elsewhere).
+Only lines that run are recorded: the coupled line g_t ← g_t + λ·θ only when λ ≠ 0 and ``decay="l2"``; the decoupled
+line θ ← θ·(1 − …·λ) whenever ``decay`` is "decoupled" or "paper", also at λ = 0 (a multiplication by 1, as in the
+kernels' ``theta * keep``).
 """
 
 import numpy as np
