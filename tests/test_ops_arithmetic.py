@@ -134,6 +134,11 @@ PROMOTIONS = {
     "mul_float64_tensor": lambda lib: lib.ones(2) * lib.ones(2, dtype=lib.float64),
     "int64_tensor_times_zero_dim_float64": lambda lib: lib.tensor([1, 2]) * lib.tensor(0.5, dtype=lib.float64),
     "bool_tensor_plus_python_int": lambda lib: lib.tensor([True, False]) + 1,
+    # integer inputs to ops with a real-valued result become torch's default float32 (NumPy: float64)
+    "int64_tensor_true_division": lambda lib: lib.tensor([1, 2]) / lib.tensor([2, 4]),
+    "int64_tensor_divided_by_python_int": lambda lib: lib.tensor([1, 2]) / 2,
+    "exp_of_int64_tensor": lambda lib: lib.tensor([1, 2]).exp(),
+    "softmax_of_int64_tensor": lambda lib: lib.tensor([1, 2]).float().softmax(-1) * lib.tensor([1, 2]).sqrt(),
 }
 
 

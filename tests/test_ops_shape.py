@@ -218,3 +218,18 @@ def test_cat_with_an_input_that_needs_no_grad():
 def test_cat_mismatch_names_op_and_shapes():
     with pytest.raises(ValueError, match=r"Cat:.*\(2, 3\), \(2, 4\)"):
         tr.cat([tr.ones(2, 3), tr.ones(2, 4)])
+
+
+def test_dim_errors_name_the_bad_dim_like_torch():
+    torch = import_torch()
+    x = tr.zeros(2, 1, 3)
+    for call in (lambda lib, t: t.transpose(0, 5), lambda lib, t: lib.cat([t, t], 5)):
+        with pytest.raises(IndexError) as theirs:
+            call(torch, torch.zeros(2, 1, 3))
+        with pytest.raises(IndexError, match=r"Dimension out of range.*got 5"):
+            call(tr, x)
+        assert "5" in str(theirs.value)
+    with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
+        torch.zeros(2, 1, 3).flatten(1, 0)
+    with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
+        x.flatten(1, 0)

@@ -40,6 +40,9 @@ class Function:
     __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (promote_like_torch).
     promotes = False
+    # Ops whose result is a real number even for integer inputs (division, exp, mean, ...) set this: torch first turns
+    # integer and bool inputs into its default float32, where NumPy would give float64.
+    floating = False
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -53,6 +56,8 @@ class Function:
         """
         ctx = cls()
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if cls.floating:
+            arrays = [a.astype(float32) if isinstance(a, np.ndarray) and a.dtype.kind in "biu" else a for a in arrays]
         if cls.promotes:
             arrays = promote_like_torch(arrays)
         # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.

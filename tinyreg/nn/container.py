@@ -17,7 +17,21 @@ def _absolute_index(index, size):
     return index % size
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children kept in order, counted, iterated and appended by position."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """``Sequential(m0, m1, ...)`` computes ``m_last(...m1(m0(x)))``; ``Sequential(OrderedDict(name=module))`` names
     the children. Supports ``len``, iteration, ``model[i]`` and slices (a Sequential keeping the original names)."""
 
@@ -44,18 +58,8 @@ class Sequential(Module):
         key = list(self._modules)[_absolute_index(index, len(self))]
         setattr(self, key, module)
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list whose modules are registered (so their parameters are the model's), named by position."""
 
     def __init__(self, modules=None):
@@ -70,16 +74,6 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         setattr(self, str(_absolute_index(index, len(self))), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:

@@ -56,6 +56,7 @@ class Mul(Function):
 class Div(Function):
     """z = x / y;   dz/dx = 1/y,  dz/dy = -x/y^2 = -z/y."""
 
+    floating = True
     promotes = True
 
     @staticmethod

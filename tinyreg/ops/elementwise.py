@@ -12,6 +12,8 @@ from tinyreg.tensor import Function, Tensor
 class Exp(Function):
     """y = e^x;   dy/dx = e^x = y."""
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp(x)
@@ -27,6 +29,8 @@ class Exp(Function):
 class Log(Function):
     """y = ln x;   dy/dx = 1/x."""
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -40,6 +44,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = √x;   dy/dx = 1 / (2√x) = 1 / (2y)."""
+
+    floating = True
 
     @staticmethod
     def forward(ctx, x):
@@ -55,6 +61,8 @@ class Sqrt(Function):
 
 class Tanh(Function):
     """y = tanh x;   dy/dx = 1 - y^2."""
+
+    floating = True
 
     @staticmethod
     def forward(ctx, x):
@@ -74,6 +82,8 @@ class Sigmoid(Function):
     Computed from e = e^-|x| (never overflows): y = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, which keeps full
     relative precision for very negative x where 1 - σ(-x) would cancel to 0.
     """
+
+    floating = True
 
     @staticmethod
     def forward(ctx, x):

@@ -22,7 +22,7 @@ def resolve_axis(axis, dim, keepdims=False, keepdim=None):
     return axis, (keepdims if keepdim is None else keepdim)
 
 
-def _normalized_axes(axis, ndim):
+def normalized_axes(axis, ndim):
     """The reduced axes as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
@@ -53,7 +53,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape = x.shape
-        ctx.axes = _normalized_axes(axis, x.ndim)
+        ctx.axes = normalized_axes(axis, x.ndim)
         ctx.keepdims = keepdims
         return np.sum(x, axis=ctx.axes, keepdims=keepdims)
 
@@ -65,10 +65,12 @@ class Sum(Function):
 class Mean(Function):
     """y = (1/n) Σ_i x_i over the axes (n elements);   dy/dx_i = 1/n."""
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape = x.shape
-        ctx.axes = _normalized_axes(axis, x.ndim)
+        ctx.axes = normalized_axes(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.n = int(np.prod([x.shape[a] for a in ctx.axes]))
         return np.mean(x, axis=ctx.axes, keepdims=keepdims)
@@ -85,9 +87,11 @@ class Var(Function):
     The x̄ term of the derivative vanishes because Σ_i (x_i - x̄) = 0.
     """
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x, axis, correction, keepdims):
-        axes = _normalized_axes(axis, x.ndim)
+        axes = normalized_axes(axis, x.ndim)
         centered = x - np.mean(x, axis=axes, keepdims=True)
         n = int(np.prod([x.shape[a] for a in axes]))
         ctx.save_for_backward(centered)
@@ -111,7 +115,7 @@ class Amax(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = _normalized_axes(axis, x.ndim)
+        axes = normalized_axes(axis, x.ndim)
         y = np.amax(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x == y)
         ctx.axes, ctx.keepdims = axes, keepdims
@@ -127,9 +131,11 @@ class Amax(Function):
 class LogSumExp(Function):
     """y = log Σ_i e^{x_i} = m + log Σ_i e^{x_i - m} with m = max_i x_i (no overflow);   dy/dx_i = softmax(x)_i."""
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = _normalized_axes(axis, x.ndim)
+        axes = normalized_axes(axis, x.ndim)
         y = stable_logsumexp(x, axes)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdims = axes, keepdims

@@ -6,7 +6,7 @@ the indexed positions, or split it among the inputs.
 
 import numpy as np
 
-from tinyreg.ops.reduce import _normalized_axes
+from tinyreg.ops.reduce import normalized_axes
 from tinyreg.tensor import Function, Tensor
 
 
@@ -123,6 +123,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    dim0, dim1 = normalized_axes(dim0, x.ndim) + normalized_axes(dim1, x.ndim)  # range-checked, non-negative
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute.apply(x, dims=tuple(dims))
@@ -142,7 +143,7 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = set(_normalized_axes(dim, x.ndim))  # an out-of-range dim raises instead of wrapping around
+        dims = set(normalized_axes(dim, x.ndim))  # an out-of-range dim raises instead of wrapping around
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return Reshape.apply(x, shape=shape)
 
@@ -151,7 +152,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
     if x.ndim == 0:
         return Reshape.apply(x, shape=(1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    (start,), (end,) = normalized_axes(start_dim, x.ndim), normalized_axes(end_dim, x.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
     return Reshape.apply(x, shape=shape)
 
@@ -161,7 +164,10 @@ def getitem(x, index):
 
 
 def cat(tensors, axis=0, *, dim=None):
-    return Cat.apply(*tensors, axis=axis if dim is None else dim)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0].data))
+    return Cat.apply(*tensors, axis=axis)
 
 
 def stack(tensors, axis=0, *, dim=None):

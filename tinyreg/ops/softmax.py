@@ -24,6 +24,8 @@ def stable_log_softmax(x, axis):
 class Softmax(Function):
     """s_i = e^{x_i} / Σ_j e^{x_j};   ds_i/dx_k = s_i (δ_ik - s_k),  so  dL/dx = s ⊙ (g - Σ_j g_j s_j)."""
 
+    floating = True
+
     @staticmethod
     def forward(ctx, x, axis):
         e = np.exp(_shift_by_max(x, axis))
@@ -40,6 +42,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y_i = x_i - log Σ_j e^{x_j};   dy_i/dx_k = δ_ik - softmax_k,  so  dL/dx = g - softmax ⊙ Σ_j g_j."""
+
+    floating = True
 
     @staticmethod
     def forward(ctx, x, axis):
