@@ -69,12 +69,12 @@ def selected(terms: list[str], optimizer: str, workload: str, implementation: st
     return ok_optimizer and ok_workload and ok_impl
 
 
-def measure(optimizer, workload, threads, impls, terms, quick, rng) -> list[dict]:
-    """Rows for one (optimizer, workload, thread count): the ceiling first, then every selected implementation."""
-    warmup, repeats = QUICK_REPEATS if quick else REPEATS[workload.name]
+def measure(optimizer, workload, threads, impls, terms, warmup, repeats, start, want, rng) -> list[dict]:
+    """Rows for one (optimizer, workload, thread count): the ceiling first, then every selected implementation.
+
+    ``start``: θ_0 and g; ``want``: the reference run from them for ``warmup + repeats`` steps.
+    """
     steps = warmup + repeats
-    start = start_state(workload)
-    want = guard.reference_run(optimizer, start.theta, start.grad, steps)
     base = dict(optimizer=optimizer, workload=workload.name, elements=workload.elements,
                 tensors=len(workload.shapes), threads=threads)
     ceilings = {kernel: time_calls(fn, warmup, repeats) for kernel, fn in
@@ -136,10 +136,14 @@ def main(argv=None) -> int:
         for workload in workloads(args.quick):
             if not selected(args.only, optimizer, workload.name, CEILING):
                 continue
+            start = start_state(workload)
+            warmup, repeats = QUICK_REPEATS if args.quick else REPEATS[workload.name]
+            want = guard.reference_run(optimizer, start.theta, start.grad, warmup + repeats)
             for threads in args.threads:
                 set_threads(threads)
                 print(f"measuring {optimizer} {workload.name}, {threads} thread(s) ...", file=sys.stderr, flush=True)
-                rows.append(measure(optimizer, workload, threads, impls, args.only, args.quick, rng))
+                rows.append(measure(optimizer, workload, threads, impls, args.only, warmup, repeats, start, want,
+                                    rng))
     if not rows:
         print(f"--only {' '.join(args.only)} selected nothing", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.helpers import import_torch
+from helpers import import_torch
 from tinyreg.data import batches
 from tinyreg.experiments import high_dim_regression as exp2
 from tinyreg.experiments.runner import Context

@@ -1,49 +1,90 @@
 """``python -m tinyreg``: the command line.
 
-    python -m tinyreg                 a short tour of autodiff and regularization
+    python -m tinyreg                          the tour (< 1 minute): the main lessons of regularization
+    python -m tinyreg list                     the experiments
+    python -m tinyreg run NAME [--seed S] [--out DIR] [--quick] [--data PATH]
+                                               one experiment: progress, a text summary, metrics.json and PNG plots
+    python -m tinyreg explain ...              one optimizer step, equation by equation
 """
 
 import argparse
+import importlib
 import sys
 
-import numpy as np
-
-import tinyreg as tr
+from tinyreg.experiments.registry import EXPERIMENTS
 
 
-def autodiff_demo() -> None:
-    """Fit y = 3x - 1 by gradient descent with an L2 penalty, showing the graph and its gradients."""
-    tr.manual_seed(0)
-    x = tr.randn(64, dtype=tr.float64)
-    y = 3 * x - 1 + 0.1 * tr.randn(64, dtype=tr.float64)
-    w = tr.tensor(0.0, requires_grad=True, dtype=tr.float64)
-    b = tr.tensor(0.0, requires_grad=True, dtype=tr.float64)
-    lam = 0.1
-    print("Fit y = w·x + b to data from y = 3x - 1, loss = mean((w·x + b - y)²) + λ·w²/2 with λ = 0.1\n")
-    for step in range(61):
-        loss = ((w * x + b - y) ** 2).mean() + lam * w**2 / 2
-        loss.backward()
-        if step % 15 == 0:
-            print(f"step {step:2d}  loss {loss.item():8.4f}  w {w.item():7.4f}  b {b.item():7.4f}  "
-                  f"dL/dw {w.grad.item():8.4f}  dL/db {b.grad.item():8.4f}")
-        with tr.no_grad():
-            w.data -= 0.1 * w.grad
-            b.data -= 0.1 * b.grad
-        w.grad = b.grad = None
-    # Setting both derivatives to 0: (mean(x²) + λ/2)·w + mean(x)·b = mean(x·y) and mean(x)·w + b = mean(y).
-    xs, ys = x.data, y.data
-    w_star = np.linalg.solve([[np.mean(xs**2) + lam / 2, np.mean(xs)], [np.mean(xs), 1.0]],
-                             [np.mean(xs * ys), np.mean(ys)])[0]
-    print(f"\nclosed-form ridge optimum w* = {w_star:.4f}; gradient descent reached w = {w.item():.4f}")
-    print("The L2 penalty shrinks w towards 0 (here below the true slope 3). Checked by tr.gradcheck:",
-          tr.gradcheck(lambda w: ((w * x + b.detach() - y) ** 2).mean() + lam * w**2 / 2, (w.detach().requires_grad_(),)))
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tinyreg", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    tour = commands.add_parser("tour", help="quick runs of experiments 1, 2 and 4 and a coupled-vs-decoupled trace "
+                                            "(the default command)")
+    tour.add_argument("--seed", type=int, default=0)
+    tour.add_argument("--out", metavar="DIR", help="also write each part's metrics.json and plots under DIR")
+    commands.add_parser("list", help="name and describe the experiments")
+    run = commands.add_parser("run", help="run one experiment")
+    run.add_argument("name", choices=list(EXPERIMENTS), metavar="NAME", help="one of: " + ", ".join(EXPERIMENTS))
+    run.add_argument("--seed", type=int, default=0, help="every run is deterministic for a given seed (default 0)")
+    run.add_argument("--out", metavar="DIR", help="where metrics.json and the plots go (default runs/NAME)")
+    run.add_argument("--quick", action="store_true", help="a small, fast version (what the tests run)")
+    run.add_argument("--data", metavar="PATH", help="directory of the Fashion-MNIST IDX files "
+                                                    "(else $TINYREG_DATA, else /usr/share/datasets/fashion-mnist)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
+    # explain's arguments belong to tinyreg/explain.py, imported only when the command runs (see _explain).
+    commands.add_parser("explain", add_help=False, help="trace one optimizer step, equation by equation "
+                                                         "(python -m tinyreg explain --help)")
+    return parser
+
+
+def _explain(argv: list) -> int:
+    try:
+        explain = importlib.import_module("tinyreg.explain")
+    except ModuleNotFoundError as err:
+        if err.name != "tinyreg.explain":
+            raise
+        print("python -m tinyreg explain: not built yet (tinyreg/explain.py does not exist in this version). "
+              "Meanwhile `python -m tinyreg` shows a coupled-vs-decoupled step.", file=sys.stderr)
+        return 1
+    parser = argparse.ArgumentParser(prog="python -m tinyreg explain", description=explain.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain.add_arguments(parser)
+    return explain.main(parser.parse_args(argv))
+
+
+def _list() -> int:
+    width = max(map(len, EXPERIMENTS))
+    for number, experiment in enumerate(EXPERIMENTS.values(), start=1):
+        print(f"{number}. {experiment.name:<{width}}  {experiment.description}")
+    print("\nrun one: python -m tinyreg run NAME [--seed S] [--out DIR] [--quick] [--data PATH]")
+    return 0
+
+
+def _run(args) -> int:
+    from tinyreg.experiments.runner import run_experiment
+    try:
+        run_experiment(args.name, seed=args.seed, out=args.out or f"runs/{args.name}", quick=args.quick,
+                       data=args.data, show_progress=not args.no_progress)
+    except FileNotFoundError as err:  # Fashion-MNIST missing: the message says where it looked and how to get it
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tinyreg", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.parse_args(argv)
-    autodiff_demo()
+    parser = build_parser()
+    # parse_known_args: whatever follows "explain" is left for explain's own parser.
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "explain":
+        return _explain(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "list":
+        return _list()
+    if args.command == "run":
+        return _run(args)
+    from tinyreg.experiments.tour import tour
+    tour(seed=getattr(args, "seed", 0), out=getattr(args, "out", None))
     return 0
 
 

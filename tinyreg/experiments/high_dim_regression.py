@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 import tinyreg as tr
+from tinyreg import optim
 from tinyreg.data import RegressionSet, batches, high_dim_linear
 from tinyreg.nn import l2_penalty, squared_loss
 from tinyreg.experiments.plotting import curves
@@ -48,14 +49,6 @@ def make_problem(ctx) -> Problem:
     return Problem(data, w0, np.zeros(1, dtype=np.float32))
 
 
-def sgd_step(params, lr, weight_decays):
-    """Minibatch SGD with torch's coupled decay: g ← ∇ + λθ, θ ← θ − lr·g."""
-    with tr.no_grad():
-        for p, lam in zip(params, weight_decays):
-            p.data -= lr * (p.grad + lam * p.data)
-            p.grad = None
-
-
 def train(problem: Problem, lam: float, variant: str, rng: np.random.Generator, epochs: int = EPOCHS,
           progress=None) -> dict:
     """Train one variant; return per-epoch ``train_loss``, ``test_loss`` (mean ½(ŷ − y)², no penalty) and ``w_norm``.
@@ -68,14 +61,16 @@ def train(problem: Problem, lam: float, variant: str, rng: np.random.Generator, 
     w = tr.tensor(problem.w0, requires_grad=True)
     b = tr.tensor(problem.b0, requires_grad=True)
     penalty, decay = (lam, 0.0) if variant == "penalty" else (0.0, lam)
+    optimizer = optim.SGD([{"params": [w], "weight_decay": decay}, {"params": [b]}], lr=LR)
     history = {"train_loss": [], "test_loss": [], "w_norm": []}
     for _ in range(epochs):
         for xb, yb in batches(x_train, y_train, batch_size=BATCH_SIZE, rng=rng):
             # The sum over the batch divided by its size, as d2l's sgd does; d2l adds λ‖w‖²/2 to every example's
             # loss before that sum, which after the division is λ‖w‖²/2 once.
             loss = squared_loss(tr.tensor(xb) @ w + b, yb).sum() / len(xb) + penalty * l2_penalty(w)
+            optimizer.zero_grad()
             loss.backward()
-            sgd_step([w, b], LR, [decay, 0.0])
+            optimizer.step()
         with tr.no_grad():
             history["train_loss"].append(squared_loss(tr.tensor(x_train) @ w + b, y_train).mean().item())
             history["test_loss"].append(squared_loss(tr.tensor(x_test) @ w + b, y_test).mean().item())

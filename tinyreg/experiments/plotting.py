@@ -38,7 +38,11 @@ def histogram_counts(values: np.ndarray, bins: int = 60, value_range=None) -> di
     return {"edges": edges.tolist(), "counts": counts.tolist()}
 
 
-def draw_histogram(ax, histogram: dict, label=None, color=None, alpha=0.6):
-    """Draw a histogram from :func:`histogram_counts` data as filled steps."""
-    edges, counts = np.asarray(histogram["edges"]), np.asarray(histogram["counts"])
-    ax.stairs(counts, edges, fill=True, alpha=alpha, label=label, color=color)
+def draw_histogram(ax, histogram: dict, offset: float = 0.0, peak=None, **style):
+    """Draw :func:`histogram_counts` data as steps: as a density, or scaled to height ``peak`` and lifted by
+    ``offset`` (a ridge of histograms over time, like TensorBoard's offset view)."""
+    edges, counts = np.asarray(histogram["edges"]), np.asarray(histogram["counts"], dtype=float)
+    heights = counts / max(counts.sum(), 1) / np.diff(edges)
+    if peak is not None:
+        heights = heights * peak / max(heights.max(), np.finfo(float).tiny)
+    ax.stairs(heights + offset, edges, baseline=offset, **style)

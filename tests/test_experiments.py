@@ -1,0 +1,159 @@
+"""Each experiment's --quick run, checked for its lesson's direction on the real output.
+
+The quick runs are module-scoped fixtures, so each trains once however many tests read it. Experiment 2 has its own
+file (tests/test_experiments_high_dim.py: full-size reference ranges and the torch oracle).
+"""
+
+import json
+
+import numpy as np
+import pytest
+from helpers import require
+
+import tinyreg as tr
+from tinyreg import nn
+from tinyreg.data import locate_fashion_mnist
+from tinyreg.experiments import l1_vs_l2, registry
+from tinyreg.experiments.mc_dropout import auroc
+from tinyreg.experiments.runner import Context, write_outputs
+from tinyreg.experiments.training import mlp
+
+
+def quick(name):
+    module = registry.get(name).load()
+    return module.run(Context(seed=0, quick=True, show_progress=False))
+
+
+@pytest.fixture(scope="module")
+def fashion_mnist_present():
+    try:
+        locate_fashion_mnist(split="train"), locate_fashion_mnist(split="test")
+    except FileNotFoundError as err:
+        require(f"Fashion-MNIST is missing:\n{err}")
+
+
+@pytest.fixture(scope="module")
+def histograms():
+    return quick("weight-decay-histograms")
+
+
+@pytest.fixture(scope="module")
+def dropout(fashion_mnist_present):
+    return quick("dropout-fashion-mnist")
+
+
+@pytest.fixture(scope="module")
+def grid(fashion_mnist_present):
+    return quick("adamw-vs-l2")
+
+
+@pytest.fixture(scope="module")
+def l1_l2(fashion_mnist_present):
+    return quick("l1-vs-l2")
+
+
+@pytest.fixture(scope="module")
+def bias_decay(fashion_mnist_present):
+    return quick("bias-decay")
+
+
+@pytest.fixture(scope="module")
+def mc(fashion_mnist_present):
+    return quick("mc-dropout")
+
+
+# 1. weight-decay-histograms -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer", ["Adam", "AdamW"])
+def test_larger_decay_gives_narrower_weight_histograms(histograms, optimizer):
+    low = histograms["runs"][f"{optimizer} wd=0.01"]["final_stats"]
+    high = histograms["runs"][f"{optimizer} wd=0.1"]["final_stats"]
+    for key in ("std", "mean_abs"):
+        narrower = [h[key] < l[key] for h, l in zip(high, low)]
+        assert sum(narrower) >= 4, f"{optimizer}: {key} smaller with wd 0.1 in only {sum(narrower)} of 5 layers"
+    # The summary statistics agree with the recorded final weights.
+    final = histograms["runs"][f"{optimizer} wd=0.1"]["final_weights"]
+    assert [len(w) for w in final] == [40, 400, 400, 400, 20]
+    assert high[1]["mean_abs"] == pytest.approx(np.abs(final[1]).mean(), rel=1e-6)
+
+
+def test_histograms_are_recorded_during_training(histograms):
+    run = histograms["runs"]["AdamW wd=0.1"]
+    iterations = [s["iteration"] for s in run["snapshots"]]
+    assert iterations[0] == 0 and iterations == sorted(iterations) and len(iterations) >= 10
+    for layer in run["snapshots"][-1]["layers"]:
+        assert len(layer["weight"]["counts"]) == len(layer["weight"]["edges"]) - 1 == 30
+
+
+# 3. dropout-fashion-mnist ---------------------------------------------------------------------------------------------
+def test_dropout_narrows_the_generalisation_gap(dropout):
+    with_dropout, without = dropout["runs"]["dropout"], dropout["runs"]["no dropout"]
+    gap = {label: (r["train_acc"][-1] - r["test_acc"][-1], r["test_loss"][-1] - r["train_loss"][-1])
+           for label, r in dropout["runs"].items()}
+    assert gap["dropout"][0] < gap["no dropout"][0]
+    assert gap["dropout"][1] < gap["no dropout"][1]
+    assert with_dropout["test_acc"][-1] > 0.6 and without["test_acc"][-1] > 0.6  # both learned something
+    assert without["train_acc"][-1] > with_dropout["train_acc"][-1]  # without dropout it fits the training set faster
+
+
+# 4. adamw-vs-l2 ---------------------------------------------------------------------------------------------------------
+def test_grids_cover_every_optimizer(grid):
+    assert list(grid["grids"]) == ["SGD (L2)", "SGDW", "Adam (L2)", "AdamW"]
+    for name, g in grid["grids"].items():
+        errors = np.asarray(g["test_error"])
+        assert errors.shape == (len(g["weight_decays"]), len(g["lrs"])) and g["weight_decays"][0] == 0
+        assert grid["lessons"][name]["best"]["test_error"] == errors.min()
+
+
+# 5. l1-vs-l2 -------------------------------------------------------------------------------------------------------------
+def test_l1_zeroes_weights_l2_only_shrinks_them(l1_l2):
+    runs = l1_l2["runs"]
+    assert runs["L1"]["below_step"] > 3 * runs["L2"]["below_step"]
+    assert runs["L2"]["weight_norm_l2"] < runs["none"]["weight_norm_l2"]
+    assert runs["L1"]["weight_norm_l1"] < runs["none"]["weight_norm_l1"]
+
+
+def test_l1_strength_is_matched_to_l2_at_the_initial_weights(l1_l2):
+    tr.manual_seed(0)  # the run's seed: the same initial weights
+    model = mlp(l1_vs_l2.WIDTHS)
+    w = [m.weight.data.astype(np.float64) for m in model.modules() if isinstance(m, nn.Linear)]
+    l2 = l1_l2["config"]["lambda_l2"] * sum((x ** 2).sum() for x in w) / 2
+    assert l1_l2["config"]["lambda_l1"] * sum(np.abs(x).sum() for x in w) == pytest.approx(l2, rel=1e-6)
+
+
+# 6. bias-decay ----------------------------------------------------------------------------------------------------------
+def test_exempting_biases_and_layernorm_keeps_them_larger(bias_decay):
+    all_, matrix = bias_decay["runs"]["all"], bias_decay["runs"]["matrix"]
+    assert all_["final"]["layernorm_gamma_mean"] < matrix["final"]["layernorm_gamma_mean"]
+    assert all_["final"]["linear_bias_mean_abs"] < matrix["final"]["linear_bias_mean_abs"]
+    # Only the three weight matrices are decayed in the exempt run: 784·256 + 256·128 + 128·10 numbers.
+    assert matrix["decayed_parameters"] == 784 * 256 + 256 * 128 + 128 * 10
+    assert all_["decayed_parameters"] == all_["parameters"] == matrix["parameters"]
+
+
+# 7. mc-dropout ----------------------------------------------------------------------------------------------------------
+def test_mc_dropout_is_less_sure_where_it_is_wrong(mc):
+    assert mc["std"]["misclassified"]["mean"] > mc["std"]["correct"]["mean"]
+    assert mc["auroc_std"] > 0.55
+    assert mc["std"]["misclassified"]["count"] + mc["std"]["correct"]["count"] == 1000
+    assert mc["mc_acc"] == pytest.approx(mc["std"]["correct"]["count"] / 1000)
+
+
+def test_auroc_is_the_probability_a_positive_outscores_a_negative():
+    # pairs (3,1) (3,2) (4,1) (4,2) (4,3) win, (3,3) ties: (5 + 0.5) / 6
+    assert auroc(np.array([3.0, 4.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(5.5 / 6)
+    assert auroc(np.array([0.0]), np.array([1.0])) == 0.0
+
+
+# every experiment: metrics.json is plain JSON and the plots draw ----------------------------------------------------
+@pytest.mark.parametrize("fixture", ["histograms", "dropout", "grid", "l1_l2", "bias_decay", "mc"])
+def test_outputs_are_written(fixture, request, tmp_path):
+    pytest.importorskip("matplotlib")
+    names = {"histograms": "weight-decay-histograms", "dropout": "dropout-fashion-mnist", "grid": "adamw-vs-l2",
+             "l1_l2": "l1-vs-l2", "bias_decay": "bias-decay", "mc": "mc-dropout"}
+    metrics = request.getfixturevalue(fixture)
+    record = {"experiment": names[fixture], "metrics": metrics}
+    written = write_outputs(record, registry.get(names[fixture]).load(), tmp_path)
+    assert json.loads(written[0].read_text())["metrics"] == json.loads(json.dumps(metrics))
+    assert len(written) >= 2 and all(p.read_bytes().startswith(b"\x89PNG") for p in written[1:])
+    summary = registry.get(names[fixture]).load().summarize(metrics)
+    assert summary and all(isinstance(line, str) for line in summary)

@@ -1,0 +1,43 @@
+"""``python -m tinyreg``: a tour of the main lessons in under a minute.
+
+Quick versions of experiments 2, 1 and 4 (each prints its own summary), then one Adam + L2 step next to one AdamW step
+on the same gradients, equation by equation (``python -m tinyreg explain --compare adam adamw --steps 1``), to show
+where the decay enters.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from tinyreg.experiments.runner import run_experiment
+from tinyreg.explain import compare_text
+
+PARTS = (
+    ("high-dim-regression",
+     "An L2 penalty rescues a model with 200 weights and 20 training points; for plain SGD the penalty and the "
+     "optimizer's weight_decay are the same update."),
+    ("weight-decay-histograms",
+     "Weight decay pulls the weight distribution towards 0; Adam + L2 and AdamW do it differently."),
+    ("adamw-vs-l2",
+     "Adam + L2 is not AdamW: does the best weight decay depend on the learning rate? (quick grid: expect noise)"),
+)
+
+
+def tour(seed: int = 0, out=None, stdout=None) -> dict:
+    """Run the tour and return each part's record (what ``run NAME --quick`` would write to metrics.json)."""
+    stdout = stdout or sys.stdout
+    start = time.perf_counter()
+    print("tinyreg tour: how regularization acts on training, in quick runs (the full ones: python -m tinyreg run "
+          "NAME)\n", file=stdout)
+    records = {}
+    for number, (name, lesson) in enumerate(PARTS, start=1):
+        print(f"--- {number}. {lesson}", file=stdout)
+        records[name] = run_experiment(name, seed=seed, out=None if out is None else Path(out) / name, quick=True,
+                                       stdout=stdout)
+        print(file=stdout)
+    print(f"--- {len(PARTS) + 1}. Where the decay enters, equation by equation (Algorithm 2 of Loshchilov & Hutter)",
+          file=stdout)
+    print(compare_text("adam", "adamw", steps=1), file=stdout)
+    print(f"\ntour done in {time.perf_counter() - start:.0f} s. Next: python -m tinyreg list | run NAME [--quick] | "
+          "explain", file=stdout)
+    return records
