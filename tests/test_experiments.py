@@ -12,8 +12,8 @@ from helpers import require
 
 import tinyreg as tr
 from tinyreg import nn
-from tinyreg.data import locate_fashion_mnist
-from tinyreg.experiments import l1_vs_l2, registry
+from tinyreg.data import histogram_regression, locate_fashion_mnist
+from tinyreg.experiments import l1_vs_l2, registry, weight_decay_histograms
 from tinyreg.experiments.mc_dropout import auroc
 from tinyreg.experiments.runner import Context, write_outputs
 from tinyreg.experiments.training import mlp
@@ -104,6 +104,21 @@ def test_grids_cover_every_optimizer(grid):
         assert grid["lessons"][name]["best"]["test_error"] == errors.min()
 
 
+@pytest.mark.parametrize("coupled, decoupled", [("SGD (L2)", "SGDW"), ("Adam (L2)", "AdamW")])
+def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(grid, coupled, decoupled):
+    """The separability lesson in the form a 3 × 3 grid can show: with L2 the decay a weight receives is α·λ (over
+    √v̂ in Adam), so a large λ hurts more at a large α; decoupled decay's cost does not depend on α."""
+    def rise(name):
+        errors = np.asarray(grid["grids"][name]["test_error"])
+        cost = errors[-1] - errors[0]  # largest λ minus λ = 0, per learning rate (recomputed from the grid)
+        assert cost.tolist() == grid["lessons"][name]["cost_of_largest_decay"]
+        return cost[-1] - cost[0]
+
+    assert rise(coupled) > 0.01  # more than one point of test error
+    assert abs(rise(decoupled)) < 0.015
+    assert rise(coupled) > rise(decoupled)
+
+
 # 5. l1-vs-l2 -------------------------------------------------------------------------------------------------------------
 def test_l1_zeroes_weights_l2_only_shrinks_them(l1_l2):
     runs = l1_l2["runs"]
@@ -157,3 +172,26 @@ def test_outputs_are_written(fixture, request, tmp_path):
     assert len(written) >= 2 and all(p.read_bytes().startswith(b"\x89PNG") for p in written[1:])
     summary = registry.get(names[fixture]).load().summarize(metrics)
     assert summary and all(isinstance(line, str) for line in summary)
+
+
+def test_histograms_go_to_tensorboard_when_tensorboardx_is_there(monkeypatch, tmp_path):
+    """The tensorboardX wiring, with a stand-in writer (tensorboardX itself is optional and not in the extras)."""
+    calls = []
+
+    class Writer:
+        def __init__(self, logdir):
+            calls.append(("open", logdir))
+
+        def add_histogram(self, tag, values, step):
+            calls.append((tag, np.shape(values), step))
+
+        def close(self):
+            calls.append(("close",))
+
+    monkeypatch.setattr(weight_decay_histograms, "SummaryWriter", Writer)
+    x, y = (tr.tensor(a) for a in histogram_regression())
+    weight_decay_histograms.train(Context(seed=0, out=tmp_path, show_progress=False), "AdamW", 0.1, 20, x, y)
+    assert calls[0] == ("open", str(tmp_path / "tensorboard" / "AdamW_wd=0.1")) and calls[-1] == ("close",)
+    histograms = calls[1:-1]
+    assert len(histograms) == 10 * 5 * 2  # 10 snapshots x 5 layers x (weight, grad)
+    assert histograms[:2] == [("layer1/weight", (20, 2), 0), ("layer1/grad", (20, 2), 0)]

@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tinyreg", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    tour = commands.add_parser("tour", help="quick runs of experiments 1, 2 and 4 and a coupled-vs-decoupled trace "
-                                            "(the default command)")
+    tour = commands.add_parser("tour", help="quick runs of experiments 2, 1 and 4 and an Adam vs AdamW step traced "
+                                            "side by side (the default command)")
     tour.add_argument("--seed", type=int, default=0)
     tour.add_argument("--out", metavar="DIR", help="also write each part's metrics.json and plots under DIR")
     commands.add_parser("list", help="name and describe the experiments")
@@ -43,8 +43,8 @@ def _explain(argv: list) -> int:
     except ModuleNotFoundError as err:
         if err.name != "tinyreg.explain":
             raise
-        print("python -m tinyreg explain: not built yet (tinyreg/explain.py does not exist in this version). "
-              "Meanwhile `python -m tinyreg` shows a coupled-vs-decoupled step.", file=sys.stderr)
+        print("python -m tinyreg explain: not built yet (tinyreg/explain.py does not exist in this version).",
+              file=sys.stderr)
         return 1
     parser = argparse.ArgumentParser(prog="python -m tinyreg explain", description=explain.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -57,6 +57,8 @@ def run(ctx) -> dict:
 
 
 LABELS = {"all": "decay on all", "matrix": "weights only"}
+SHORT = {"linear_bias_mean_abs": "mean|b|", "layernorm_gamma_mean": "mean γ", "layernorm_gamma_min": "min γ",
+         "layernorm_beta_mean_abs": "mean|β|", "linear_weight_rms": "rms W"}
 
 
 def summarize(metrics: dict) -> list:
@@ -65,11 +67,12 @@ def summarize(metrics: dict) -> list:
     lines = [f"data: {metrics['config']['data']}; {metrics['config']['epochs']} epochs; AdamW lr "
              f"{metrics['config']['lr']:g}, weight_decay {metrics['config']['weight_decay']:g}",
              f"{'':<13} {'decayed':>14} {'test acc':>8} {'test loss':>9} {'train acc':>9}  "
-             + " ".join(f"{k:>24}" for k in keys)]
+             + " ".join(f"{SHORT[k]:>8}" for k in keys)]
     for label, r in runs.items():
         lines.append(f"{LABELS[label]:<13} {r['decayed_parameters']:>6}/{r['parameters']:<7} {r['test_acc'][-1]:>8.4f} "
                      f"{r['test_loss'][-1]:>9.4f} {r['train_acc'][-1]:>9.4f}  "
-                     + " ".join(f"{r['final'][k]:>24.4f}" for k in keys))
+                     + " ".join(f"{r['final'][k]:>8.4f}" for k in keys))
+    lines.append("  (final values; b: Linear biases, γ and β: LayerNorm gain and shift, W: Linear weights)")
     all_, matrix = runs["all"], runs["matrix"]
     difference = all_["test_acc"][-1] - matrix["test_acc"][-1]
     lines.append(f"decaying biases and LayerNorm too moves test accuracy by {100 * difference:+.2f} points; "
@@ -87,7 +90,7 @@ def plot(metrics: dict, plt) -> dict:
     x = np.arange(len(keys))
     for offset, (label, r) in zip((-0.2, 0.2), runs.items()):
         axes[2].bar(x + offset, [r["final"][k] for k in keys], width=0.4, label=LABELS[label])
-    axes[2].set_xticks(x, [k.replace("_", " ") for k in keys], rotation=20, fontsize=7, ha="right")
+    axes[2].set_xticks(x, [SHORT[k] for k in keys])
     axes[2].set(title="final parameter values")
     axes[2].legend()
     fig.suptitle(f"bias-decay: {metrics['config']['data']}")

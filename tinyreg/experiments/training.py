@@ -40,18 +40,18 @@ class Classification(NamedTuple):
 def fashion_mnist(ctx, n_train=None, n_test=None) -> Classification:
     """Fashion-MNIST as flat inputs: scaled to [0, 1], normalised with mean 0.5 and std 0.5 (:func:`to_inputs`).
 
-    ``n_train``/``n_test``: a stratified random subset of that size (drawn from ``ctx.rng("subset")``), or everything.
+    ``n_train``/``n_test``: a stratified random subset of that size (drawn from ``ctx.rng("subset-train")`` or
+    ``ctx.rng("subset-test")``), or everything (None).
     The data is found through ``ctx.data`` (--data), then $TINYREG_DATA, then Debian's directory.
     """
-    parts = []
+    parts, words = [], []
     for split, n in (("train", n_train), ("test", n_test)):
         data = load_fashion_mnist(ctx.data, split=split)
         if n is not None and n < len(data.labels):
             data = subset(data, n, stratified=True, rng=ctx.rng(f"subset-{split}"))
         parts.append(Split(to_inputs(data.images).reshape(len(data.labels), -1), data.labels))
-    train, test = parts
-    where = "the full sets" if n_train is None and n_test is None else "stratified subsets"
-    return Classification(train, test, f"Fashion-MNIST, {len(train.y):,} train / {len(test.y):,} test ({where})")
+        words.append(f"{len(data.labels):,} {split}{'' if n is None else ' (stratified subset)'}")
+    return Classification(*parts, "Fashion-MNIST, " + " / ".join(words))
 
 
 def evaluate(model, split: Split, batch_size: int = 2000) -> tuple:

@@ -24,6 +24,11 @@ from tinyreg import nn, optim
 from tinyreg.data import histogram_regression
 from tinyreg.experiments.plotting import draw_histogram, histogram_counts
 
+try:  # optional: TensorBoard event files, the way PyTorch users log histograms
+    from tensorboardX import SummaryWriter
+except ImportError:
+    SummaryWriter = None
+
 WIDTHS = (2, 20, 20, 20, 20, 1)
 LR = 0.01
 SETTINGS = (("Adam", 0.01), ("Adam", 0.1), ("AdamW", 0.01), ("AdamW", 0.1))
@@ -53,11 +58,7 @@ def central_histogram(values: np.ndarray) -> dict:
 
 def tensorboard_writer(ctx, label):
     """A tensorboardX SummaryWriter under <out>/tensorboard/<label>, or None (no --out, or tensorboardX missing)."""
-    if ctx.out is None:
-        return None
-    try:
-        from tensorboardX import SummaryWriter
-    except ImportError:
+    if ctx.out is None or SummaryWriter is None:
         return None
     return SummaryWriter(str(ctx.out / "tensorboard" / label.replace(" ", "_")))
 
@@ -100,7 +101,9 @@ def run(ctx) -> dict:
     iterations = 300 if ctx.quick else 1000
     x, y = (tr.tensor(a) for a in histogram_regression())
     runs = {setting_label(name, wd): train(ctx, name, wd, iterations, x, y) for name, wd in SETTINGS}
-    return {"config": {"widths": list(WIDTHS), "lr": LR, "iterations": iterations, "small": SMALL,
+    logdir = None if SummaryWriter is None or ctx.out is None else ctx.out / "tensorboard"
+    return {"tensorboard": str(logdir) if logdir else None,
+            "config": {"widths": list(WIDTHS), "lr": LR, "iterations": iterations, "small": SMALL,
                        "activation": "LayerNorm then ReLU after each hidden Linear", "loss": "MSE, full batch"},
             "runs": runs}
 
@@ -126,6 +129,8 @@ def summarize(metrics: dict) -> list:
         lines.append(f"{name:<5}: wd 0.1 vs 0.01: mean |w| {overall(high, 'mean_abs'):.3f} vs "
                      f"{overall(low, 'mean_abs'):.3f} (layer average), smaller in {narrower}/{layers} layers; "
                      f"near-zero fraction {overall(high, 'frac_small'):.2f} vs {overall(low, 'frac_small'):.2f}")
+    lines.append(f"TensorBoard histograms: tensorboard --logdir {metrics['tensorboard']}" if metrics["tensorboard"]
+                 else "(TensorBoard event files need tensorboardX and --out: pip install tensorboardX)")
     return lines
 
 
