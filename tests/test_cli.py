@@ -7,7 +7,6 @@ import types
 import pytest
 
 from tinyreg.__main__ import main
-from tinyreg.experiments import runner
 from tinyreg.experiments.registry import EXPERIMENTS
 
 

@@ -13,7 +13,7 @@ from helpers import require
 import tinyreg as tr
 from tinyreg import nn
 from tinyreg.data import histogram_regression, locate_fashion_mnist
-from tinyreg.experiments import l1_vs_l2, registry, weight_decay_histograms
+from tinyreg.experiments import l1_vs_l2, progress, registry, weight_decay_histograms
 from tinyreg.experiments.mc_dropout import auroc
 from tinyreg.experiments.runner import Context, write_outputs
 from tinyreg.experiments.training import mlp
@@ -95,7 +95,7 @@ def test_dropout_narrows_the_generalisation_gap(dropout):
     assert without["train_acc"][-1] > with_dropout["train_acc"][-1]  # without dropout it fits the training set faster
 
 
-# 4. adamw-vs-l2 ---------------------------------------------------------------------------------------------------------
+# 4. adamw-vs-l2 -------------------------------------------------------------------------------------------------------
 def test_grids_cover_every_optimizer(grid):
     assert list(grid["grids"]) == ["SGD (L2)", "SGDW", "Adam (L2)", "AdamW"]
     for name, g in grid["grids"].items():
@@ -119,7 +119,7 @@ def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(grid, couple
     assert rise(coupled) > rise(decoupled)
 
 
-# 5. l1-vs-l2 -------------------------------------------------------------------------------------------------------------
+# 5. l1-vs-l2 ----------------------------------------------------------------------------------------------------------
 def test_l1_zeroes_weights_l2_only_shrinks_them(l1_l2):
     runs = l1_l2["runs"]
     assert runs["L1"]["below_step"] > 3 * runs["L2"]["below_step"]
@@ -135,7 +135,7 @@ def test_l1_strength_is_matched_to_l2_at_the_initial_weights(l1_l2):
     assert l1_l2["config"]["lambda_l1"] * sum(np.abs(x).sum() for x in w) == pytest.approx(l2, rel=1e-6)
 
 
-# 6. bias-decay ----------------------------------------------------------------------------------------------------------
+# 6. bias-decay --------------------------------------------------------------------------------------------------------
 def test_exempting_biases_and_layernorm_keeps_them_larger(bias_decay):
     all_, matrix = bias_decay["runs"]["all"], bias_decay["runs"]["matrix"]
     assert all_["final"]["layernorm_gamma_mean"] < matrix["final"]["layernorm_gamma_mean"]
@@ -145,7 +145,7 @@ def test_exempting_biases_and_layernorm_keeps_them_larger(bias_decay):
     assert all_["decayed_parameters"] == all_["parameters"] == matrix["parameters"]
 
 
-# 7. mc-dropout ----------------------------------------------------------------------------------------------------------
+# 7. mc-dropout --------------------------------------------------------------------------------------------------------
 def test_mc_dropout_is_less_sure_where_it_is_wrong(mc):
     assert mc["std"]["misclassified"]["mean"] > mc["std"]["correct"]["mean"]
     assert mc["auroc_std"] > 0.55
@@ -195,3 +195,17 @@ def test_histograms_go_to_tensorboard_when_tensorboardx_is_there(monkeypatch, tm
     histograms = calls[1:-1]
     assert len(histograms) == 10 * 5 * 2  # 10 snapshots x 5 layers x (weight, grad)
     assert histograms[:2] == [("layer1/weight", (20, 2), 0), ("layer1/grad", (20, 2), 0)]
+
+
+def test_without_tqdm_progress_is_a_line_per_epoch(monkeypatch, capsys):
+    monkeypatch.setattr(progress, "tqdm", None)
+    with progress.Progress(3, "dropout") as bar:
+        for epoch in range(3):
+            bar.update(test_acc=0.5 + epoch / 10)
+    assert capsys.readouterr().err.splitlines() == [
+        "dropout: epoch 1/3  test_acc 0.5", "dropout: epoch 2/3  test_acc 0.6", "dropout: epoch 3/3  test_acc 0.7"]
+    with progress.Progress(1000, "adam", unit="step") as bar:  # many short steps: about ten lines
+        for _ in range(1000):
+            bar.update(loss=1.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10 and lines[-1] == "adam: step 1000/1000  loss 1"

@@ -17,8 +17,10 @@ Here, at small scale:
 
 The decoupled runs use the paper's convention (decay η_t·λ per step, independent of α: ``decay="paper"``), since
 torch's ``AdamW`` multiplies λ by the learning rate and so ties the two together again. Every cell starts from the same
-weights and sees the same batches. Quick mode: 1,000 training and 1,000 test images, 4 epochs, a 3 × 3 sub-grid (every other learning rate; λ = 0,
-the 4th and the largest).
+weights and sees the same batches.
+
+Quick mode: 1,000 training and 1,000 test images, 4 epochs, a 3 × 3 sub-grid (every other learning rate; λ = 0, the
+4th and the largest).
 """
 
 import numpy as np
@@ -29,7 +31,8 @@ from tinyreg.experiments.training import fashion_mnist, fit, mlp
 WIDTHS = (784, 128, 10)
 BATCH_SIZE = 128
 OPTIMIZERS = {  # name -> (class, keyword arguments, learning rates, weight decays)
-    "SGD (L2)": (optim.SGD, dict(momentum=0.9), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3), (0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
+    "SGD (L2)": (optim.SGD, dict(momentum=0.9), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
+                 (0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
     "SGDW": (optim.SGDW, dict(momentum=0.9, decay="paper"), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
              (0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
     "Adam (L2)": (optim.Adam, dict(), (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2), (0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
@@ -58,7 +61,7 @@ def run(ctx) -> dict:
                     errors[i, j] = 1 - history["test_acc"][-1]
                     bar.update(lr=lr, wd=weight_decay, test_error=errors[i, j])
         grids[name] = {"lrs": list(lrs), "weight_decays": list(decays), "test_error": errors.tolist(),
-                       "options": {k: v for k, v in kwargs.items()}}
+                       "options": dict(kwargs)}
     config = {k: list(v) if isinstance(v, range) else v for k, v in config.items()}
     return {"config": dict(config, widths=list(WIDTHS), batch_size=BATCH_SIZE, data=data.description),
             "grids": grids, "lessons": lessons(grids)}
@@ -107,7 +110,8 @@ def summarize(metrics: dict) -> list:
     lines.append("lessons (paper's claim -> what this run shows):")
     for name, lesson in lessons_.items():
         best = lesson["best"]
-        lines.append(f"  {name:<9} best {100 * best['test_error']:.2f}% at lr={best['lr']:g}, λ={best['weight_decay']:g}; "
+        lines.append(f"  {name:<9} best {100 * best['test_error']:.2f}% at lr={best['lr']:g}, "
+                     f"λ={best['weight_decay']:g}; "
                      f"best with λ=0: {100 * lesson['best_without_decay']:.2f}%; best λ per lr "
                      f"{[f'{d:g}' for d in lesson['best_decay_per_lr']]} (corr(log lr, log λ*) = "
                      f"{lesson['decay_lr_correlation']:+.2f})")
@@ -120,7 +124,8 @@ def summarize(metrics: dict) -> list:
     gain_adam = adam["best_without_decay"] - adam["best"]["test_error"]
     gain_adamw = adamw["best_without_decay"] - adamw["best"]["test_error"]
     lines += [
-        f"  L2 helps Adam by {100 * gain_adam:.2f} points; decoupled decay helps AdamW by {100 * gain_adamw:.2f} points.",
+        f"  L2 helps Adam by {100 * gain_adam:.2f} points; decoupled decay helps AdamW by {100 * gain_adamw:.2f} "
+        "points.",
         f"  AdamW's best is {'better' if adamw['best']['test_error'] < adam['best']['test_error'] else 'NOT better'} "
         f"than Adam's: {100 * adamw['best']['test_error']:.2f}% vs {100 * adam['best']['test_error']:.2f}%.",
         "  A separable optimizer has the same best λ at every lr (correlation near 0); a coupled one a falling λ "

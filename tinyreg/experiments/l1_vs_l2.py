@@ -78,9 +78,9 @@ def summarize(metrics: dict) -> list:
                      f"{r['weight_norm_l2']:>7.2f} " + " ".join(f"{v:>10.3f}" for v in r["near_zero"].values())
                      + f" {r['below_step']:>10.3f}")
     l1, l2 = runs["L1"], runs["L2"]
+    verdict = "L1 sparsifies, L2 shrinks" if l1["below_step"] > l2["below_step"] else "NO sparsity advantage for L1"
     lines.append(f"L1 leaves {100 * l1['below_step']:.1f}% of the weights within one step (lr·λ₁) of zero, L2 "
-                 f"{100 * l2['below_step']:.1f}% (no penalty {100 * runs['none']['below_step']:.1f}%): "
-                 f"{'L1 sparsifies, L2 shrinks' if l1['below_step'] > l2['below_step'] else 'NO sparsity advantage for L1 here'}.")
+                 f"{100 * l2['below_step']:.1f}% (no penalty {100 * runs['none']['below_step']:.1f}%): {verdict}.")
     return lines
 
 
@@ -98,5 +98,6 @@ def plot(metrics: dict, plt) -> dict:
         if log:
             ax.set_yscale("log")
         ax.legend()
-    fig.suptitle(f"l1-vs-l2: λ₂ = {metrics['config']['lambda_l2']:g}, matched λ₁ = {metrics['config']['lambda_l1']:.2g}")
+    config = metrics["config"]
+    fig.suptitle(f"l1-vs-l2: λ₂ = {config['lambda_l2']:g}, matched λ₁ = {config['lambda_l1']:.2g}")
     return {"l1_vs_l2.png": fig}

@@ -20,6 +20,7 @@ import numpy as np
 import tinyreg as tr
 from tinyreg import nn, optim
 from tinyreg.experiments.dropout_fashion_mnist import BATCH_SIZE, DROPOUT, LR
+from tinyreg.experiments.plotting import draw_histogram, histogram_counts
 from tinyreg.experiments.training import evaluate, fashion_mnist, fit, mlp
 
 FULL = dict(n_train=None, n_test=None, epochs=10, samples=30)
@@ -67,7 +68,7 @@ def run(ctx) -> dict:
             "entropy": {k: float(entropy[m].mean()) for k, m in groups.items()},
             "auroc_std": auroc(sigma[~correct], sigma[correct]),
             "auroc_entropy": auroc(entropy[~correct], entropy[correct]),
-            "std_histograms": {k: np.histogram(sigma[m], bins=40, range=(0, 0.5))[0].tolist()
+            "std_histograms": {k: histogram_counts(sigma[m], bins=40, value_range=(0, 0.5))
                                for k, m in groups.items()}}
 
 
@@ -83,17 +84,16 @@ def summarize(metrics: dict) -> list:
               for k, v in std.items()),
             f"σ of the predicted class is {ratio:.2f}× larger on misclassified images "
             f"({'as MC dropout promises' if ratio > 1 else 'NOT larger: the lesson does not reproduce'}); "
-            f"AUROC of σ for spotting errors {metrics['auroc_std']:.3f}, of the entropy {metrics['auroc_entropy']:.3f}."]
+            f"AUROC of σ for spotting errors {metrics['auroc_std']:.3f}, "
+            f"of the entropy {metrics['auroc_entropy']:.3f}."]
 
 
 def plot(metrics: dict, plt) -> dict:
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    edges = np.linspace(0, 0.5, 41)
-    for (label, counts), color in zip(metrics["std_histograms"].items(), ("C0", "C3")):
-        counts = np.asarray(counts, dtype=float)
-        ax.stairs(counts / counts.sum(), edges, fill=True, alpha=0.5, color=color,
-                  label=f"{label} ({metrics['std'][label]['count']})")
-    ax.set(xlabel="σ: std of the predicted class's probability over dropout passes", ylabel="fraction of images",
+    for (label, histogram), color in zip(metrics["std_histograms"].items(), ("C0", "C3")):
+        draw_histogram(ax, histogram, fill=True, alpha=0.5, color=color,
+                       label=f"{label} ({metrics['std'][label]['count']} images)")
+    ax.set(xlabel="σ: std of the predicted class's probability over dropout passes", ylabel="density",
            title=f"mc-dropout: T = {metrics['config']['samples']}, AUROC {metrics['auroc_std']:.3f}")
     ax.legend()
     return {"mc_dropout.png": fig}

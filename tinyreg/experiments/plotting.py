@@ -33,7 +33,7 @@ def curves(ax, series: dict, title: str, ylabel: str, log: bool = False, xlabel:
 
 
 def histogram_counts(values: np.ndarray, bins: int = 60, value_range=None) -> dict:
-    """A histogram as plain data for metrics.json: ``{"edges": [...], "counts": [...]}`` (TensorBoard keeps the same)."""
+    """A histogram as plain data for metrics.json: ``{"edges": [...], "counts": [...]}`` (as TensorBoard keeps one)."""
     counts, edges = np.histogram(values, bins=bins, range=value_range)
     return {"edges": edges.tolist(), "counts": counts.tolist()}
 
