@@ -1,7 +1,7 @@
 """Each experiment's --quick run, checked for its lesson's direction on the real output.
 
-The quick runs are module-scoped fixtures, so each trains once however many tests read it. Experiment 2 has its own
-file (tests/test_experiments_high_dim.py: full-size reference ranges and the torch oracle).
+Each quick run trains once (the module-scoped ``quick_run`` fixture), however many tests read it. Experiment 2 has
+its own file (tests/test_experiments_high_dim.py: full-size reference ranges and the torch oracle).
 """
 
 import json
@@ -19,13 +19,7 @@ from tinyreg.experiments.runner import Context, write_outputs
 from tinyreg.experiments.training import mlp
 
 
-def quick(name):
-    module = registry.get(name).load()
-    return module.run(Context(seed=0, quick=True, show_progress=False))
-
-
-@pytest.fixture(scope="module")
-def fashion_mnist_present():
+def require_fashion_mnist():
     try:
         locate_fashion_mnist(split="train"), locate_fashion_mnist(split="test")
     except FileNotFoundError as err:
@@ -33,38 +27,24 @@ def fashion_mnist_present():
 
 
 @pytest.fixture(scope="module")
-def histograms():
-    return quick("weight-decay-histograms")
+def quick_run():
+    """``quick_run(name)``: the experiment's --quick metrics (seed 0), trained once and shared by the tests here."""
+    cache = {}
 
+    def get(name):
+        if name not in cache:
+            if name != "weight-decay-histograms":
+                require_fashion_mnist()
+            cache[name] = registry.get(name).load().run(Context(seed=0, quick=True, show_progress=False))
+        return cache[name]
 
-@pytest.fixture(scope="module")
-def dropout(fashion_mnist_present):
-    return quick("dropout-fashion-mnist")
-
-
-@pytest.fixture(scope="module")
-def grid(fashion_mnist_present):
-    return quick("adamw-vs-l2")
-
-
-@pytest.fixture(scope="module")
-def l1_l2(fashion_mnist_present):
-    return quick("l1-vs-l2")
-
-
-@pytest.fixture(scope="module")
-def bias_decay(fashion_mnist_present):
-    return quick("bias-decay")
-
-
-@pytest.fixture(scope="module")
-def mc(fashion_mnist_present):
-    return quick("mc-dropout")
+    return get
 
 
 # 1. weight-decay-histograms -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("optimizer", ["Adam", "AdamW"])
-def test_larger_decay_gives_narrower_weight_histograms(histograms, optimizer):
+def test_larger_decay_gives_narrower_weight_histograms(quick_run, optimizer):
+    histograms = quick_run("weight-decay-histograms")
     low = histograms["runs"][f"{optimizer} wd=0.01"]["final_stats"]
     high = histograms["runs"][f"{optimizer} wd=0.1"]["final_stats"]
     for key in ("std", "mean_abs"):
@@ -76,7 +56,8 @@ def test_larger_decay_gives_narrower_weight_histograms(histograms, optimizer):
     assert high[1]["mean_abs"] == pytest.approx(np.abs(final[1]).mean(), rel=1e-6)
 
 
-def test_histograms_are_recorded_during_training(histograms):
+def test_histograms_are_recorded_during_training(quick_run):
+    histograms = quick_run("weight-decay-histograms")
     run = histograms["runs"]["AdamW wd=0.1"]
     iterations = [s["iteration"] for s in run["snapshots"]]
     assert iterations[0] == 0 and iterations == sorted(iterations) and len(iterations) >= 10
@@ -85,7 +66,8 @@ def test_histograms_are_recorded_during_training(histograms):
 
 
 # 3. dropout-fashion-mnist ---------------------------------------------------------------------------------------------
-def test_dropout_narrows_the_generalisation_gap(dropout):
+def test_dropout_narrows_the_generalisation_gap(quick_run):
+    dropout = quick_run("dropout-fashion-mnist")
     with_dropout, without = dropout["runs"]["dropout"], dropout["runs"]["no dropout"]
     gap = {label: (r["train_acc"][-1] - r["test_acc"][-1], r["test_loss"][-1] - r["train_loss"][-1])
            for label, r in dropout["runs"].items()}
@@ -96,7 +78,8 @@ def test_dropout_narrows_the_generalisation_gap(dropout):
 
 
 # 4. adamw-vs-l2 -------------------------------------------------------------------------------------------------------
-def test_grids_cover_every_optimizer(grid):
+def test_grids_cover_every_optimizer(quick_run):
+    grid = quick_run("adamw-vs-l2")
     assert list(grid["grids"]) == ["SGD (L2)", "SGDW", "Adam (L2)", "AdamW"]
     for name, g in grid["grids"].items():
         errors = np.asarray(g["test_error"])
@@ -105,9 +88,11 @@ def test_grids_cover_every_optimizer(grid):
 
 
 @pytest.mark.parametrize("coupled, decoupled", [("SGD (L2)", "SGDW"), ("Adam (L2)", "AdamW")])
-def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(grid, coupled, decoupled):
+def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(quick_run, coupled, decoupled):
     """The separability lesson in the form a 3 × 3 grid can show: with L2 the decay a weight receives is α·λ (over
     √v̂ in Adam), so a large λ hurts more at a large α; decoupled decay's cost does not depend on α."""
+    grid = quick_run("adamw-vs-l2")
+
     def rise(name):
         errors = np.asarray(grid["grids"][name]["test_error"])
         cost = errors[-1] - errors[0]  # largest λ minus λ = 0, per learning rate (recomputed from the grid)
@@ -120,14 +105,16 @@ def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(grid, couple
 
 
 # 5. l1-vs-l2 ----------------------------------------------------------------------------------------------------------
-def test_l1_zeroes_weights_l2_only_shrinks_them(l1_l2):
+def test_l1_zeroes_weights_l2_only_shrinks_them(quick_run):
+    l1_l2 = quick_run("l1-vs-l2")
     runs = l1_l2["runs"]
     assert runs["L1"]["below_step"] > 3 * runs["L2"]["below_step"]
     assert runs["L2"]["weight_norm_l2"] < runs["none"]["weight_norm_l2"]
     assert runs["L1"]["weight_norm_l1"] < runs["none"]["weight_norm_l1"]
 
 
-def test_l1_strength_is_matched_to_l2_at_the_initial_weights(l1_l2):
+def test_l1_strength_is_matched_to_l2_at_the_initial_weights(quick_run):
+    l1_l2 = quick_run("l1-vs-l2")
     tr.manual_seed(0)  # the run's seed: the same initial weights
     model = mlp(l1_vs_l2.WIDTHS)
     w = [m.weight.data.astype(np.float64) for m in model.modules() if isinstance(m, nn.Linear)]
@@ -136,7 +123,8 @@ def test_l1_strength_is_matched_to_l2_at_the_initial_weights(l1_l2):
 
 
 # 6. bias-decay --------------------------------------------------------------------------------------------------------
-def test_exempting_biases_and_layernorm_keeps_them_larger(bias_decay):
+def test_exempting_biases_and_layernorm_keeps_them_larger(quick_run):
+    bias_decay = quick_run("bias-decay")
     all_, matrix = bias_decay["runs"]["all"], bias_decay["runs"]["matrix"]
     assert all_["final"]["layernorm_gamma_mean"] < matrix["final"]["layernorm_gamma_mean"]
     assert all_["final"]["linear_bias_mean_abs"] < matrix["final"]["linear_bias_mean_abs"]
@@ -146,7 +134,8 @@ def test_exempting_biases_and_layernorm_keeps_them_larger(bias_decay):
 
 
 # 7. mc-dropout --------------------------------------------------------------------------------------------------------
-def test_mc_dropout_is_less_sure_where_it_is_wrong(mc):
+def test_mc_dropout_is_less_sure_where_it_is_wrong(quick_run):
+    mc = quick_run("mc-dropout")
     assert mc["std"]["misclassified"]["mean"] > mc["std"]["correct"]["mean"]
     assert mc["auroc_std"] > 0.55
     assert mc["std"]["misclassified"]["count"] + mc["std"]["correct"]["count"] == 1000
@@ -160,17 +149,15 @@ def test_auroc_is_the_probability_a_positive_outscores_a_negative():
 
 
 # every experiment: metrics.json is plain JSON and the plots draw ----------------------------------------------------
-@pytest.mark.parametrize("fixture", ["histograms", "dropout", "grid", "l1_l2", "bias_decay", "mc"])
-def test_outputs_are_written(fixture, request, tmp_path):
+@pytest.mark.parametrize("name", [n for n in registry.EXPERIMENTS if n != "high-dim-regression"])
+def test_outputs_are_written(quick_run, name, tmp_path):
     pytest.importorskip("matplotlib")
-    names = {"histograms": "weight-decay-histograms", "dropout": "dropout-fashion-mnist", "grid": "adamw-vs-l2",
-             "l1_l2": "l1-vs-l2", "bias_decay": "bias-decay", "mc": "mc-dropout"}
-    metrics = request.getfixturevalue(fixture)
-    record = {"experiment": names[fixture], "metrics": metrics}
-    written = write_outputs(record, registry.get(names[fixture]).load(), tmp_path)
+    metrics = quick_run(name)
+    module = registry.get(name).load()
+    written = write_outputs({"experiment": name, "metrics": metrics}, module, tmp_path)
     assert json.loads(written[0].read_text())["metrics"] == json.loads(json.dumps(metrics))
     assert len(written) >= 2 and all(p.read_bytes().startswith(b"\x89PNG") for p in written[1:])
-    summary = registry.get(names[fixture]).load().summarize(metrics)
+    summary = module.summarize(metrics)
     assert summary and all(isinstance(line, str) for line in summary)
 
 
