@@ -1,4 +1,5 @@
-"""What the Fashion-MNIST experiments (3 to 7) share: the data as model inputs, one training loop, evaluation.
+"""What the experiments share: the MLP, and for the Fashion-MNIST ones (3 to 7) the data, one training loop and
+evaluation.
 
 Every experiment that calls :func:`fit` trains the same way: mini-batches of ``batch_size`` in an order drawn from an
 explicit generator, ``loss = cross_entropy(model(x), y) [+ penalty()]``, ``backward``, ``optimizer.step()``; after each
@@ -15,8 +16,8 @@ from tinyreg.data import batches, load_fashion_mnist, subset, to_inputs
 
 
 def mlp(widths=(784, 256, 128, 10), dropout=None, layer_norm=False):
-    """The Fashion-MNIST classifier: Linear layers of ``widths``; after each hidden one an optional LayerNorm, a ReLU
-    and, when ``dropout`` gives its probability for that layer, Dropout(p)."""
+    """An MLP: Linear layers of ``widths``; after each hidden one an optional LayerNorm, a ReLU and, when ``dropout``
+    gives its probability for that layer, Dropout(p). The default widths are the Fashion-MNIST classifier's."""
     layers = []
     hidden = list(zip(widths[:-2], widths[1:-1]))
     for i, (n_in, n_out) in enumerate(hidden):

@@ -23,6 +23,7 @@ import tinyreg as tr
 from tinyreg import nn, optim
 from tinyreg.data import histogram_regression
 from tinyreg.experiments.plotting import draw_histogram, histogram_counts
+from tinyreg.experiments.training import mlp
 
 try:  # optional: TensorBoard event files, the way PyTorch users log histograms
     from tensorboardX import SummaryWriter
@@ -34,13 +35,6 @@ LR = 0.01
 SETTINGS = (("Adam", 0.01), ("Adam", 0.1), ("AdamW", 0.01), ("AdamW", 0.1))
 SNAPSHOTS = 10  # histograms recorded per run, evenly spaced, plus the final weights
 SMALL = 0.05    # |w| below this counts as "near zero" in the summary
-
-
-def mlp():
-    layers = []
-    for n_in, n_out in zip(WIDTHS[:-2], WIDTHS[1:-1]):
-        layers += [nn.Linear(n_in, n_out), nn.LayerNorm(n_out), nn.ReLU()]
-    return nn.Sequential(*layers, nn.Linear(*WIDTHS[-2:]))
 
 
 def setting_label(name: str, weight_decay: float) -> str:
@@ -65,7 +59,7 @@ def tensorboard_writer(ctx, label):
 
 def train(ctx, name: str, weight_decay: float, iterations: int, x, y) -> dict:
     ctx.manual_seed()
-    model = mlp()
+    model = mlp(WIDTHS, layer_norm=True)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     optimizer = getattr(optim, name)(model.parameters(), lr=LR, weight_decay=weight_decay)
     loss_fn = nn.MSELoss()
