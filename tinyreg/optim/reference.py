@@ -52,6 +52,22 @@ def _ignore(name, value, equation, line):
     """The hook used when none is given."""
 
 
+def decoupled_decay(theta, decay, lr, eta_t, lambda_, paper_line, record):
+    """The decoupled decay step: θ shrinks directly, outside the gradient and the moments.
+
+    ``"decoupled"``: θ ← θ_{t−1}·(1 − lr_t·λ), scaled by the learning rate (torch's AdamW).
+    ``"paper"``: θ ← θ_{t−1}·(1 − η_t·λ), scaled by the schedule multiplier alone (the paper's ``paper_line``).
+    ``"l2"``: nothing here — the coupled decay already went into g_t. Where a step calls this is the lesson.
+    """
+    if decay == "decoupled":
+        theta = theta * (1 - lr * lambda_)
+        record("theta", theta, "θ ← θ_{t−1}·(1 − lr_t·λ)", "decoupled (torch AdamW form)")
+    elif decay == "paper":
+        theta = theta * (1 - eta_t * lambda_)
+        record("theta", theta, "θ ← θ_{t−1}·(1 − η_t·λ)", paper_line)
+    return theta
+
+
 def sgd_step(theta, grad, b=None, *, lr, momentum=0.0, dampening=0.0, nesterov=False, maximize=False,
              lambda_=0.0, decay="l2", eta_t=1.0, record=None):
     """torch's SGD: momentum buffer ``b`` outside the learning rate, optional dampening τ and Nesterov.
@@ -73,12 +89,7 @@ def sgd_step(theta, grad, b=None, *, lr, momentum=0.0, dampening=0.0, nesterov=F
         record("b_t", b_t, "b_1 ← g_1" if b is None else "b_t ← μ·b_{t−1} + (1 − τ)·g_t", "torch SGD")
         g_t = fma(momentum, b_t, g_t) if nesterov else b_t              # torch: Nesterov looks one step ahead
         record("g_t", g_t, "g_t ← g_t + μ·b_t" if nesterov else "g_t ← b_t", "torch SGD")
-    if decay == "decoupled":
-        theta = theta * (1 - lr * lambda_)                              # decoupled, scaled by lr_t (torch form)
-        record("theta", theta, "θ ← θ_{t−1}·(1 − lr_t·λ)", "decoupled (torch AdamW form)")
-    if decay == "paper":
-        theta = theta * (1 - eta_t * lambda_)                           # Alg. 1 line 9: decay term −η_t·λ·θ_{t−1}
-        record("theta", theta, "θ ← θ_{t−1}·(1 − η_t·λ)", "Alg. 1, line 9")
+    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 1, line 9", record)  # Alg. 1 line 9 (SGDW)
     theta_t = fma(-lr, g_t, theta)                                      # torch: θ_t ← θ_{t−1} − γ·g_t
     record("theta_t", theta_t, "θ_t ← θ − γ·g_t", "torch SGD")
     return theta_t, b_t
@@ -101,12 +112,7 @@ def sgdw_step(theta, grad, m, *, lr, beta1=0.0, maximize=False, lambda_=0.0, dec
     record("eta_t", eta_t, "η_t ← SetScheduleMultiplier(t)", "Alg. 1, line 7")
     m_t = beta1 * m + lr * g_t                                          # Alg. 1 line 8, with η_t·α = lr_t
     record("m_t", m_t, "m_t ← β₁·m_{t−1} + η_t·α·g_t", "Alg. 1, line 8")
-    if decay == "decoupled":
-        theta = theta * (1 - lr * lambda_)                              # decoupled, scaled by lr_t (torch form)
-        record("theta", theta, "θ ← θ_{t−1}·(1 − lr_t·λ)", "decoupled (torch AdamW form)")
-    if decay == "paper":
-        theta = theta * (1 - eta_t * lambda_)                           # Alg. 1 line 9: decay term −η_t·λ·θ_{t−1}
-        record("theta", theta, "θ ← θ_{t−1}·(1 − η_t·λ)", "Alg. 1, line 9")
+    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 1, line 9", record)  # Alg. 1 line 9 (SGDW)
     theta_t = theta - m_t                                               # Alg. 1 line 9
     record("theta_t", theta_t, "θ_t ← θ − m_t", "Alg. 1, line 9")
     return theta_t, m_t
@@ -144,12 +150,7 @@ def adam_step(theta, grad, m, v, v_max=None, *, t, lr, beta1=0.9, beta2=0.999, e
         v_hat = v_t * (1 / (1 - beta2 ** t))                            # Alg. 2 line 10
         record("v_hat", v_hat, "v̂_t ← v_t / (1 − β₂ᵗ)", "Alg. 2, line 10")
     record("eta_t", eta_t, "η_t ← SetScheduleMultiplier(t)", "Alg. 2, line 11")
-    if decay == "decoupled":
-        theta = theta * (1 - lr * lambda_)                              # torch AdamW: scaled by lr_t = α·η_t
-        record("theta", theta, "θ ← θ_{t−1}·(1 − lr_t·λ)", "decoupled (torch AdamW form)")
-    if decay == "paper":
-        theta = theta * (1 - eta_t * lambda_)                           # Alg. 2 line 12: decay term −η_t·λ·θ_{t−1}
-        record("theta", theta, "θ ← θ_{t−1}·(1 − η_t·λ)", "Alg. 2, line 12")
+    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 2, line 12", record)  # Alg. 2 line 12 (AdamW)
     theta_t = theta - lr * m_hat / (np.sqrt(v_hat) + eps)               # Alg. 2 line 12, with η_t·α = lr_t
     record("theta_t", theta_t, "θ_t ← θ − η_t·α·m̂_t / (√v̂_t + ε)", "Alg. 2, line 12")
     return theta_t, m_t, v_t, v_max_t
