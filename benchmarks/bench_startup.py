@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from machine import load_average, machine_info, machine_line
+from machine import Interference, machine_info, machine_line, record_end_of_run
 from output import format_table, write_json
 
 OPTIMIZERS = ("SGD", "Adam", "AdamW")
@@ -86,6 +86,7 @@ def main(argv=None) -> int:
     if args.child:
         print(json.dumps(child(args.child)))
         return 0
+    interference = Interference()
     info = machine_info()
     print(f"bench_startup: fresh process to first step(), Numba cache cold and warm{' (--quick)' if args.quick else ''}")
     print(machine_line(info))
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
     print("\n" + format_table(["optimizer", "cache", "runs", "import s", "first step s", "step() alone s", "process s"],
                               [[r["optimizer"], r["cache"], r["runs"], r["import_s"], r["first_step_s"], r["step_s"],
                                 r["process_s"]] for r in rows]))
-    info["load_average_1min_end"] = load_average()
+    print("\n" + record_end_of_run(info, interference))
     if args.json:
         write_json(args.json, dict(machine=info, quick=args.quick, rows=rows))
         print(f"\nwrote {args.json}")

@@ -28,7 +28,7 @@ import sys
 
 import numpy as np
 
-from machine import cores, load_average, machine_info, machine_line, thread_env
+from machine import Interference, cores, machine_info, machine_line, record_end_of_run, thread_env
 from output import format_table, write_json
 from timing import time_calls
 
@@ -215,6 +215,7 @@ def main(argv=None) -> int:
     if any(n < 1 or n > cores() for n in counts):
         parser.error(f"--threads: each count must be between 1 and {cores()}, got {args.threads}")
 
+    interference = Interference()
     info = machine_info()
     print(f"bench_train: one training step, MLP 784-256-128-10 with dropout, batch {BATCH}, float32, Adam"
           f"{' (--quick)' if args.quick else ''}")
@@ -234,7 +235,7 @@ def main(argv=None) -> int:
     if per_op:
         print(f"\nautodiff cost per op (chain of {per_op[0]['ops']} ops on 8 elements, 1 thread)")
         print(format_table(["framework", "µs per op"], [[r["framework"], r["us_per_op"]] for r in per_op]))
-    info["load_average_1min_end"] = load_average()
+    print("\n" + record_end_of_run(info, interference))
     if args.json:
         write_json(args.json, dict(machine=info, quick=args.quick, batch=BATCH, lr=LR, rows=rows, per_op=per_op))
         print(f"\nwrote {args.json}")

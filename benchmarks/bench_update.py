@@ -27,7 +27,7 @@ import bandwidth
 import guard
 import tinyreg_updates
 import torch_updates
-from machine import cores, load_average, machine_info, machine_line, set_threads
+from machine import Interference, cores, machine_info, machine_line, record_end_of_run, set_threads
 from output import format_table, write_json
 from timing import time_calls
 from workloads import start_state, workloads
@@ -124,6 +124,7 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    interference = Interference()
     info = machine_info()
     print(f"bench_update: optimizer step time per implementation{' (--quick)' if args.quick else ''}")
     print(machine_line(info))
@@ -154,7 +155,7 @@ def main(argv=None) -> int:
     info["threading_layer"] = bandwidth.threading_layer()
     payload = dict(machine=info, quick=args.quick, optimizers=OPTIMIZERS, hyperparameters=guard.HYPERPARAMETERS,
                    rows=rows)
-    info["load_average_1min_end"] = load_average()
+    print("\n" + record_end_of_run(info, interference))
     if args.json:
         write_json(args.json, payload)
         print(f"\nwrote {args.json}")

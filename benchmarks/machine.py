@@ -6,6 +6,7 @@ update kernel's GB/s is a fact about one machine, not about the code.
 
 import os
 import platform
+import time
 
 # The environment variables that fix how many threads each runtime starts. They must be set *before* the library
 # is imported (OpenBLAS and MKL size their pools at load time), which is why thread counts that involve BLAS run
@@ -49,6 +50,42 @@ def load_average() -> float | None:
         return None
 
 
+def _busy_seconds() -> float | None:
+    """CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    """CPU seconds used by this process and the children it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class Interference:
+    """How much CPU *other* processes used while a benchmark ran, as a share of the whole machine.
+
+    The load average cannot tell: it counts the benchmark's own threads too. This is the busy time of all cores
+    (/proc/stat) minus this process's own (and its children's) CPU time, over wall time × cores. Near 0 means the
+    numbers were measured alone; a few percent or more means other work competed for the cores and memory bus.
+    """
+
+    def __init__(self):
+        self.busy, self.own, self.wall = _busy_seconds(), _own_seconds(), time.perf_counter()
+
+    def fraction(self) -> float | None:
+        busy = _busy_seconds()
+        if busy is None or self.busy is None:
+            return None
+        others = (busy - self.busy) - (_own_seconds() - self.own)
+        return round(max(0.0, others) / ((time.perf_counter() - self.wall) * cores()), 4)
+
+
 def machine_info() -> dict:
     """Plain data for the JSON: CPU, cores, versions, the thread variables as set, the load at the start."""
     return {
@@ -61,6 +98,15 @@ def machine_info() -> dict:
         "thread_env": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "load_average_1min": load_average(),
     }
+
+
+def record_end_of_run(info: dict, interference: Interference) -> str:
+    """Add the end-of-run load and the other processes' CPU share to ``info``; return a line saying both."""
+    info["load_average_1min_end"] = load_average()
+    info["other_processes_cpu"] = interference.fraction()
+    share = "unknown" if info["other_processes_cpu"] is None else f"{100 * info['other_processes_cpu']:.1f} %"
+    return (f"CPU used by other processes during the run: {share} of the machine; 1-minute load average "
+            f"{info['load_average_1min']} at the start, {info['load_average_1min_end']} at the end")
 
 
 def machine_line(info: dict) -> str:

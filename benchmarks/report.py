@@ -56,7 +56,11 @@ def machine_line(machine: dict) -> str:
 def load_text(machine: dict) -> str:
     """The 1-minute load average when the run started and ended (other processes competing for the cores)."""
     end = machine.get("load_average_1min_end")
-    return f"{machine['load_average_1min']} at the start" + (f", {end} at the end" if end is not None else "")
+    text = f"{machine['load_average_1min']} at the start" + (f", {end} at the end" if end is not None else "")
+    others = machine.get("other_processes_cpu")
+    if others is not None:
+        text += f" (the benchmark's own threads included); CPU used by other processes: {100 * others:.1f} %"
+    return text
 
 
 class Update:
