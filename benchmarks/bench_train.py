@@ -10,13 +10,16 @@ The model is experiment 3's (``mlp(dropout=DROPOUT)`` of tinyreg/experiments)::
 
 batch 128, float32, Adam (lr 1e-3). One step is ``loss = cross_entropy(model(x), y); loss.backward();
 optimizer.step(); optimizer.zero_grad()`` with the defaults a user gets: tinyreg's Adam as constructed, torch's Adam
-with ``fused=True`` (its fastest CPU path). Both models start from the same weights; before timing, one step in eval
-mode (no dropout) must give the same loss and gradients in both, so the two really compute the same thing.
+with ``fused=True`` (its fastest CPU path). A third row is the floor: the same step written by hand in NumPy
+(numpy_mlp.py: no graph, gradients written in place, then tinyreg's Adam.step()), so the gap between it and tinyreg
+is what the autodiff engine and ``nn`` cost. All start from the same weights; before timing, one step in eval mode
+(no dropout) must give the same loss and gradients in all three, so they really compute the same thing. The three
+are timed in interleaved rounds (timing.py).
 
 Each thread count runs in a fresh child process with OMP/OpenBLAS/MKL/Numba thread variables set before any import:
 the matmuls run in BLAS (OpenBLAS under NumPy, MKL/oneDNN under torch), whose thread pools are sized at load time.
 
-Columns: ``median ms``/``min ms`` per step; ``× torch`` = tinyreg's median / torch's (below 1: tinyreg is faster).
+Columns: ``median ms``/``min ms`` per step; ``× torch`` = the row's median / torch's (below 1: faster than torch).
 The per-op table times a chain of tiny elementwise ops (8 elements, so the arithmetic is free) forward and
 backward: µs per op is what the framework's bookkeeping costs, next to bare NumPy calls (forward only, no graph).
 """
@@ -30,12 +33,15 @@ import numpy as np
 
 from machine import Interference, cores, machine_info, machine_line, record_end_of_run, thread_env
 from output import format_table, write_json
-from timing import time_calls
+from timing import time_rounds
 
 BATCH, IN_FEATURES, CLASSES = 128, 784, 10
 LR = 1e-3
-REPEATS = (10, 100)        # (warm-up, timed) training steps
-QUICK_REPEATS = (2, 5)
+COUNTS = (5, 100, 5)       # (warm-up steps per round, timed steps, rounds): see timing.time_rounds
+QUICK_COUNTS = (2, 5, 1)
+OP_COUNTS = (20, 200, 5)   # the same for the per-op chains (each call runs 301 ops)
+HAND = "NumPy by hand (no autodiff)"
+TORCH = "torch (fused Adam)"
 CHAIN = 100                # links of the per-op chain, 3 ops each: y ← tanh(y·a + b)
 
 
@@ -109,31 +115,42 @@ def torch_step(model, x, y):
     return step
 
 
-def check_same_computation(ours, theirs, x, y) -> None:
-    """In eval mode (dropout off) both models must give the same loss and gradients: else the timing compares two
-    different computations. float32 matmuls in two BLAS libraries differ by rounding only."""
-    import torch
-
+def check_same_computation(ours, hand, theirs, x, y) -> None:
+    """In eval mode (dropout off) tinyreg, the hand-written NumPy step and torch (if installed) must give the same
+    loss and gradients, or the timing would compare different computations. float32 matmuls in two BLAS libraries
+    differ by rounding only."""
     import tinyreg as tr
     from tinyreg import nn
 
-    ours.eval(), theirs.eval()
+    ours.eval()
+    hand.training = False
     loss = nn.functional.cross_entropy(ours(tr.tensor(x)), tr.tensor(y))
     loss.backward()
-    loss_torch = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
-    loss_torch.backward()
-    pairs = [("loss", loss.item(), loss_torch.item())]
-    pairs += [(f"grad of {name}", p.grad, q.grad.numpy())
-              for (name, p), q in zip(ours.named_parameters(), theirs.parameters())]
-    for what, a, b in pairs:
-        if not np.allclose(a, b, rtol=1e-4, atol=1e-6):
-            raise AssertionError(f"bench_train: tinyreg and torch disagree on the {what} in eval mode "
-                                 f"(max difference {np.max(np.abs(np.asarray(a) - b)):.3g}); not timing")
-    ours.zero_grad(), theirs.zero_grad()
-    ours.train(), theirs.train()
+    ours_grads = [p.grad for p in ours.parameters()]
+    others = {"the hand-written NumPy step": (hand.loss_and_grads(x, y), [p.grad for p in hand.params])}
+    if theirs is not None:
+        import torch
+
+        theirs.eval()
+        loss_torch = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
+        loss_torch.backward()
+        others["torch"] = (loss_torch.item(), [q.grad.numpy() for q in theirs.parameters()])
+        theirs.zero_grad()
+        theirs.train()
+    names = [name for name, _ in ours.named_parameters()]
+    for other, (other_loss, other_grads) in others.items():
+        pairs = [("loss", loss.item(), other_loss)] + [(f"grad of {n}", a, b)
+                                                      for n, a, b in zip(names, ours_grads, other_grads)]
+        for what, a, b in pairs:
+            if not np.allclose(a, b, rtol=1e-4, atol=1e-6):
+                raise AssertionError(f"bench_train: tinyreg and {other} disagree on the {what} in eval mode "
+                                     f"(max difference {np.max(np.abs(np.asarray(a) - b)):.3g}); not timing")
+    ours.zero_grad()
+    ours.train()
+    hand.training = True
 
 
-def per_op_costs(warmup, repeats) -> list[dict]:
+def per_op_costs(counts) -> list[dict]:
     """µs per op of a chain y ← tanh(y·a + b) (3·CHAIN ops, then a sum) on 8 elements, forward and backward."""
     import tinyreg as tr
 
@@ -172,24 +189,34 @@ def per_op_costs(warmup, repeats) -> list[dict]:
             x_torch.grad = None
 
         rows.append(("torch, forward + backward", torch_graph))
-    return [dict(framework=name, ops=ops, us_per_op=time_calls(fn, warmup, repeats).median / ops * 1e6)
-            for name, fn in rows]
+    timings = time_rounds(dict(rows), *counts)
+    return [dict(framework=name, ops=ops, us_per_op=timing.median / ops * 1e6) for name, timing in timings.items()]
 
 
 def child(threads: int, quick: bool) -> dict:
     """Measure in this process (started by :func:`main` with the thread variables set)."""
-    import torch
+    from numpy_mlp import HandWrittenMLP
+    from tinyreg.experiments.dropout_fashion_mnist import DROPOUT
 
-    torch.set_num_threads(threads)
-    warmup, repeats = QUICK_REPEATS if quick else REPEATS
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    counts = QUICK_COUNTS if quick else COUNTS
     x, y = batch(np.random.default_rng(0))
     ours = tinyreg_model()
-    theirs = torch_model(ours)
-    check_same_computation(ours, theirs, x, y)
-    steps = {"tinyreg": tinyreg_step(ours, x, y), "torch (fused Adam)": torch_step(theirs, x, y)}
-    rows = [dict(threads=threads, framework=name, **time_calls(step, warmup, repeats).as_dict())
-            for name, step in steps.items()]
-    ops = per_op_costs(warmup * 10, repeats * 2) if threads == 1 else []
+    hand = HandWrittenMLP(ours, DROPOUT, LR)
+    theirs = None
+    if torch is not None:
+        torch.set_num_threads(threads)
+        theirs = torch_model(ours)
+    check_same_computation(ours, hand, theirs, x, y)
+    steps = {"tinyreg": tinyreg_step(ours, x, y), HAND: hand.step_fn(x, y)}
+    if theirs is not None:
+        steps[TORCH] = torch_step(theirs, x, y)
+    rows = [dict(threads=threads, framework=name, **timing.as_dict())
+            for name, timing in time_rounds(steps, *counts).items()]
+    ops = per_op_costs(QUICK_COUNTS if quick else OP_COUNTS) if threads == 1 else []
     return dict(machine=machine_info(), rows=rows, per_op=ops)
 
 
@@ -203,7 +230,7 @@ def run_child(threads: int, quick: bool) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_REPEATS[1]} timed steps")
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_COUNTS[1]} timed steps")
     parser.add_argument("--threads", default=None, help=f"comma-separated thread counts (default: 1 and {cores()})")
     parser.add_argument("--json", metavar="PATH", help="also write the machine info and the rows as JSON")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -223,10 +250,9 @@ def main(argv=None) -> int:
     rows, per_op = [], []
     for threads in counts:
         result = run_child(threads, args.quick)
-        by_name = {r["framework"]: r for r in result["rows"]}
-        torch_s = by_name["torch (fused Adam)"]["median_s"]
+        torch_s = next((r["median_s"] for r in result["rows"] if r["framework"] == TORCH), None)
         for r in result["rows"]:
-            r["torch_ratio"] = r["median_s"] / torch_s
+            r["torch_ratio"] = r["median_s"] / torch_s if torch_s else None
         rows += result["rows"]
         per_op += result["per_op"]
     print("\n" + format_table(["threads", "framework", "median ms", "min ms", "× torch"],

@@ -6,8 +6,9 @@
     python benchmarks/bench_update.py --json benchmarks/results/update.json --plot benchmarks/results/update.png
 
 For every optimizer (SGD-momentum with coupled decay, Adam with L2, AdamW), workload (W1, W2, W3: see workloads.py)
-and thread count, each implementation starts from the same θ_0 with its grads already set, takes ``warmup`` untimed
-steps (JIT, state allocation, caches), then ``repeats`` timed ones. Columns:
+and thread count, each implementation starts from the same θ_0 with its grads already set; all of them (and the
+ceiling) are then timed in 5 interleaved rounds, each round a few untimed warm-up steps per implementation (JIT,
+state allocation, caches) followed by its timed steps (W1: 20, W2: 200, W3: 100 in all). Columns:
 
     median ms, min ms   step time over the timed steps
     GB/s                the byte model (20 or 28 B/element, bandwidth.py) divided by the median step time
@@ -29,15 +30,17 @@ import tinyreg_updates
 import torch_updates
 from machine import Interference, cores, machine_info, machine_line, record_end_of_run, set_threads
 from output import format_table, write_json
-from timing import time_calls
+from timing import time_rounds, total_calls
 from workloads import start_state, workloads
 
 OPTIMIZERS = {"sgd": "SGD-momentum (coupled decay)", "adam": "Adam (L2)", "adamw": "AdamW"}
 CEILING = "ceiling: in-place stream"
 BASELINE = "torch fused"
-# (warmup, repeats) per workload. W1's steps are long (ms) and its float64 reference run is the slow part of a run.
-REPEATS = {"W1": (3, 20), "W2": (20, 200), "W3": (10, 100)}
-QUICK_REPEATS = (1, 3)
+# (warm-up calls per round, timed calls, rounds) per workload: all implementations of one workload are timed in
+# interleaved rounds (timing.py). W1's steps take milliseconds and its arrays never stay in cache, so one warm-up
+# call per round is enough; the in-cache workloads re-warm their caches after the other implementations ran.
+COUNTS = {"W1": (1, 20, 5), "W2": (5, 200, 5), "W3": (3, 100, 5)}
+QUICK_COUNTS = (1, 3, 1)
 COLUMNS = ["optimizer", "workload", "threads", "implementation", "median ms", "min ms", "GB/s", "% ceiling",
            "× torch fused"]
 
@@ -69,26 +72,28 @@ def selected(terms: list[str], optimizer: str, workload: str, implementation: st
     return ok_optimizer and ok_workload and ok_impl
 
 
-def measure(optimizer, workload, threads, impls, terms, warmup, repeats, start, want, rng) -> list[dict]:
+def measure(optimizer, workload, threads, impls, terms, counts, start, want, rng) -> list[dict]:
     """Rows for one (optimizer, workload, thread count): the ceiling first, then every selected implementation.
 
-    ``start``: θ_0 and g; ``want``: the reference run from them for ``warmup + repeats`` steps.
+    ``counts``: (warm-up calls per round, timed calls, rounds) for :func:`~timing.time_rounds`; ``start``: θ_0 and g;
+    ``want``: the reference run from them for as many steps as each implementation takes.
     """
-    steps = warmup + repeats
     base = dict(optimizer=optimizer, workload=workload.name, elements=workload.elements,
                 tensors=len(workload.shapes), threads=threads)
-    ceilings = {kernel: time_calls(fn, warmup, repeats) for kernel, fn in
-                bandwidth.ceiling_steps(optimizer, workload.elements, threads, rng).items()}
-    kernel = min(ceilings, key=lambda k: ceilings[k].median)
-    rows = [dict(base, implementation=CEILING, ceiling_kernel=kernel, **ceilings[kernel].as_dict())]
+    fns = {f"{CEILING} ({kernel})": fn
+           for kernel, fn in bandwidth.ceiling_steps(optimizer, workload.elements, threads, rng).items()}
+    states = {}
     for name, build in impls.items():
-        if not selected(terms, optimizer, workload.name, name):
-            continue
-        step, state = build(name, optimizer, workload, start, threads)
-        timing = time_calls(step, warmup, repeats)
-        guard.check(name, state(), want, {"θ": start.theta}, steps)
-        rows.append(dict(base, implementation=name, checked=True, **timing.as_dict()))
-        del step, state  # free this implementation's arrays before the next allocates its own
+        if selected(terms, optimizer, workload.name, name):
+            fns[name], states[name] = build(name, optimizer, workload, start, threads)
+    timings = time_rounds(fns, *counts)
+    for name, state in states.items():
+        guard.check(name, state(), want, {"θ": start.theta}, total_calls(*counts))
+    ceilings = {name: timings[name] for name in fns if name.startswith(CEILING)}
+    fastest = min(ceilings, key=lambda name: ceilings[name].median)
+    rows = [dict(base, implementation=CEILING, ceiling_kernel=fastest[len(CEILING) + 2:-1],
+                 **ceilings[fastest].as_dict())]
+    rows += [dict(base, implementation=name, checked=True, **timings[name].as_dict()) for name in states]
     ceiling_s = rows[0]["median_s"]
     baseline_s = next((r["median_s"] for r in rows if r["implementation"] == BASELINE), None)
     for row in rows:
@@ -107,7 +112,7 @@ def table_rows(rows: list[dict]) -> list[list]:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: W1 of 2^20 elements, 1 warm-up, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="smoke run: W1 of 2^20 elements, 1 warm-up, 3 timed calls, 1 round")
     parser.add_argument("--only", nargs="+", default=[], metavar="TERM",
                         help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or implementation name parts")
     parser.add_argument("--threads", default=None,
@@ -138,13 +143,12 @@ def main(argv=None) -> int:
             if not selected(args.only, optimizer, workload.name, CEILING):
                 continue
             start = start_state(workload)
-            warmup, repeats = QUICK_REPEATS if args.quick else REPEATS[workload.name]
-            want = guard.reference_run(optimizer, start.theta, start.grad, warmup + repeats)
+            counts = QUICK_COUNTS if args.quick else COUNTS[workload.name]
+            want = guard.reference_run(optimizer, start.theta, start.grad, total_calls(*counts))
             for threads in args.threads:
                 set_threads(threads)
                 print(f"measuring {optimizer} {workload.name}, {threads} thread(s) ...", file=sys.stderr, flush=True)
-                rows.append(measure(optimizer, workload, threads, impls, args.only, warmup, repeats, start, want,
-                                    rng))
+                rows.append(measure(optimizer, workload, threads, impls, args.only, counts, start, want, rng))
     if not rows:
         print(f"--only {' '.join(args.only)} selected nothing", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ import bench_update  # noqa: E402
 import guard  # noqa: E402
 import report  # noqa: E402
 from output import format_table  # noqa: E402
+from timing import time_rounds, total_calls  # noqa: E402
 
 
 def run_script(name, *args, tmp_path):
@@ -58,6 +59,17 @@ def test_table_aligns_numbers_right_and_text_left():
     lines = text.splitlines()
     assert lines[0] == "name         ms"
     assert lines[2] == "a          1.50" and lines[3] == "" and lines[4] == "long name  12.8"
+
+
+def test_time_rounds_interleaves_and_calls_each_function_the_announced_number_of_times():
+    calls = []
+    timings = time_rounds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, warmup=2, repeats=6,
+                          rounds=3)
+    assert calls == (["a"] * 4 + ["b"] * 4) * 3          # per round: 2 warm-up + 2 timed calls each, a then b
+    assert calls.count("a") == total_calls(2, 6, 3) == 12
+    assert timings["a"].repeats == 6 and timings["a"].warmup == 6 and timings["a"].median >= timings["a"].min > 0
+    with pytest.raises(ValueError, match="multiple of rounds"):
+        time_rounds({"a": lambda: None}, warmup=0, repeats=5, rounds=2)
 
 
 # ---- the correctness guard ------------------------------------------------------------------------------------------
@@ -148,7 +160,7 @@ def test_bench_train_quick_compares_with_torch(tmp_path):
     run_script("bench_train.py", "--json", "t.json", tmp_path=tmp_path)
     payload = json.loads((tmp_path / "t.json").read_text())
     frameworks = {(r["threads"], r["framework"]) for r in payload["rows"]}
-    assert (1, "tinyreg") in frameworks and (1, "torch (fused Adam)") in frameworks
+    assert {(1, "tinyreg"), (1, "NumPy by hand (no autodiff)"), (1, "torch (fused Adam)")} <= frameworks
     assert {r["framework"] for r in payload["per_op"]} >= {"tinyreg, forward + backward"}
     assert all(r["us_per_op"] > 0 for r in payload["per_op"])
 
