@@ -88,7 +88,8 @@ def main(argv=None) -> int:
         return 0
     interference = Interference()
     info = machine_info()
-    print(f"bench_startup: fresh process to first step(), Numba cache cold and warm{' (--quick)' if args.quick else ''}")
+    quick = " (--quick)" if args.quick else ""
+    print(f"bench_startup: fresh process to first step(), Numba cache cold and warm{quick}")
     print(machine_line(info))
     rows = []
     for name in ("AdamW",) if args.quick else OPTIMIZERS:

@@ -112,7 +112,8 @@ def table_rows(rows: list[dict]) -> list[list]:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: W1 of 2^20 elements, 1 warm-up, 3 timed calls, 1 round")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: W1 of 2^20 elements, 1 round of 1 warm-up + 3 timed calls")
     parser.add_argument("--only", nargs="+", default=[], metavar="TERM",
                         help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or implementation name parts")
     parser.add_argument("--threads", default=None,
