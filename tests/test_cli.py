@@ -4,9 +4,11 @@ import json
 import sys
 import types
 
+import numpy as np
 import pytest
 
 from tinyreg.__main__ import main
+from tinyreg.data import DataNotFoundError, write_idx
 from tinyreg.experiments.registry import EXPERIMENTS
 
 
@@ -52,12 +54,58 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
     assert first["runs"]["penalty λ=3"]["w_norm"] != other["runs"]["penalty λ=3"]["w_norm"]
 
 
-def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("tinyreg.data.fashion_mnist.DEBIAN_DIR", tmp_path / "nowhere")
+def run_dropout(tmp_path, *extra):
+    return main(["run", "dropout-fashion-mnist", "--quick", "--no-progress", "--out", str(tmp_path / "out"), *extra])
+
+
+def test_missing_fashion_mnist_says_where_and_how_to_get_it(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("TINYREG_DATA", raising=False)
-    assert main(["run", "dropout-fashion-mnist", "--quick", "--data", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert run_dropout(tmp_path, "--data", str(tmp_path)) == 2
     err = capsys.readouterr().err
-    assert "Fashion-MNIST 'train' split not found" in err and "apt-get install -y dataset-fashion-mnist" in err
+    assert f"'train' split not found in {tmp_path} (from the path argument (--data)): missing train-images" in err
+    assert "apt-get install -y dataset-fashion-mnist" in err and "Traceback" not in err
+
+
+def test_a_wrong_data_path_is_an_error_even_when_tinyreg_data_has_the_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TINYREG_DATA", "/usr/share/datasets/fashion-mnist")  # whether or not the data is there
+    assert run_dropout(tmp_path, "--data", str(tmp_path / "typo")) == 2
+    assert f"not found in {tmp_path / 'typo'} (from the path argument (--data)): the directory does not exist" \
+        in capsys.readouterr().err
+
+
+def damaged_gzip(path, array):
+    """``array`` written as a gzipped IDX file with one byte of the compressed stream flipped."""
+    write_idx(path, array)
+    packed = bytearray(path.read_bytes())
+    packed[len(packed) // 2] ^= 0xFF
+    path.write_bytes(packed)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda directory: write_idx(directory / "train-images-idx3-ubyte", np.zeros((10, 28, 28), np.uint8)),
+     "train-images-idx3-ubyte: SHA-256 mismatch"),
+    (lambda directory: damaged_gzip(directory / "train-images-idx3-ubyte.gz", np.arange(5000, dtype=np.int32)),
+     "train-images-idx3-ubyte.gz: damaged gzip stream"),
+], ids=["checksum", "gzip"])
+def test_damaged_fashion_mnist_is_a_one_paragraph_error_not_a_traceback(tmp_path, capsys, damage, message):
+    damage(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(60_000, np.uint8))
+    assert run_dropout(tmp_path, "--data", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'train-images-idx3-ubyte'}") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    # The hint names a remedy the command line has (a fresh copy); verify=False only for the Python API.
+    if "SHA-256" in message:
+        assert "fresh copy" in err and "from Python: load_fashion_mnist(..., verify=False)" in err
+
+
+def test_the_tour_reports_data_errors_like_run(capsys, monkeypatch):
+    def tour_without_data(**kwargs):
+        raise DataNotFoundError("Fashion-MNIST 'train' split not found in /nowhere")
+
+    monkeypatch.setattr("tinyreg.experiments.tour.tour", tour_without_data)
+    assert main([]) == 2
+    assert capsys.readouterr().err == "error: Fashion-MNIST 'train' split not found in /nowhere\n"
 
 
 def test_unknown_experiment_and_argument_are_usage_errors(capsys):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import require
 
-from tinyreg.data import (FASHION_MNIST_CLASSES, LabeledImages, load_fashion_mnist,
-                          locate_fashion_mnist, subset, to_inputs, write_idx)
+from tinyreg.data import (FASHION_MNIST_CLASSES, DataError, DataNotFoundError, LabeledImages,
+                          load_fashion_mnist, locate_fashion_mnist, subset, to_inputs, write_idx)
 from tinyreg.data import fashion_mnist as fm
 from tinyreg.random import manual_seed
 
@@ -95,9 +95,12 @@ def test_checksum_mismatch_names_file_and_both_digests(tmp_path):
     idx_bytes[-1] = (idx_bytes[-1] + 1) % 10  # still a valid label, no longer the real file
     (tmp_path / TEST_LABELS).write_bytes(idx_bytes)
     actual = hashlib.sha256(idx_bytes).hexdigest()
-    with pytest.raises(ValueError, match=rf"{TEST_LABELS}: SHA-256 mismatch: expected "
-                                         rf"{fm.IDX_SHA256[TEST_LABELS]}.*got {actual}"):
+    with pytest.raises(DataError, match=rf"{TEST_LABELS}: SHA-256 mismatch: expected "
+                                        rf"{fm.IDX_SHA256[TEST_LABELS]}.*got {actual}") as info:
         load_fashion_mnist(tmp_path, split="test")
+    # The remedy is a fresh copy; the way round the check is offered for the Python API, which has it.
+    message = str(info.value)
+    assert "fresh copy" in message and "from Python: load_fashion_mnist(..., verify=False)" in message
     _, labels = load_fashion_mnist(tmp_path, split="test", verify=False)
     assert labels[-1] == idx_bytes[-1]
 
@@ -112,7 +115,7 @@ def write_fake_test_split(directory, images, labels):
 
 def test_wrong_image_shape_is_rejected_even_unverified(tmp_path):
     write_fake_test_split(tmp_path, np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8))
-    with pytest.raises(ValueError, match=r"t10k-images.*\(10000, 28, 28\).*got uint8 \(100, 28, 28\)"):
+    with pytest.raises(DataError, match=r"t10k-images.*\(10000, 28, 28\).*got uint8 \(100, 28, 28\)"):
         load_fashion_mnist(tmp_path, split="test", verify=False)
 
 
@@ -120,7 +123,7 @@ def test_label_outside_classes_is_rejected(tmp_path):
     labels = np.zeros(10_000, np.uint8)
     labels[5] = 10
     write_fake_test_split(tmp_path, np.zeros((10_000, 28, 28), np.uint8), labels)
-    with pytest.raises(ValueError, match="t10k-labels.*label 10 is outside 0..9"):
+    with pytest.raises(DataError, match="t10k-labels.*label 10 is outside 0..9"):
         load_fashion_mnist(tmp_path, split="test", verify=False)
 
 
@@ -141,11 +144,55 @@ def test_explicit_path_beats_env_beats_default(tmp_path, monkeypatch, no_env):
     assert locate_fashion_mnist(None, "test")[0].parent == no_env
 
 
-def test_a_place_without_the_files_falls_through(tmp_path, monkeypatch, no_env):
-    (tmp_path / "empty").mkdir()
-    monkeypatch.setenv("TINYREG_DATA", str(tmp_path / "missing"))
+def test_an_explicit_path_without_the_files_is_an_error_not_a_fall_through(tmp_path, monkeypatch,
+                                                                            no_env):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("TINYREG_DATA", str(touch_split(tmp_path / "env")))
     touch_split(no_env)
-    assert locate_fashion_mnist(tmp_path / "empty", "test")[0].parent == no_env
+    with pytest.raises(DataNotFoundError) as info:
+        locate_fashion_mnist(empty, "test")
+    message = str(info.value)
+    assert f"'test' split not found in {empty} (from the path argument (--data)): missing " \
+           f"{TEST_IMAGES}[.gz], {TEST_LABELS}[.gz]." in message
+    where = message.split(" To get it")[0]
+    assert str(tmp_path / "env") not in where and str(no_env) not in where
+
+
+def test_an_explicit_path_that_does_not_exist_is_named(tmp_path, no_env):
+    touch_split(no_env)
+    with pytest.raises(FileNotFoundError, match=rf"not found in {tmp_path / 'typo'} \(from the path "
+                                                r"argument \(--data\)\): the directory does not exist"):
+        locate_fashion_mnist(tmp_path / "typo", "train")
+
+
+def test_tinyreg_data_without_the_files_is_an_error_not_a_fall_through(tmp_path, monkeypatch,
+                                                                         no_env):
+    monkeypatch.setenv("TINYREG_DATA", str(tmp_path / "typo"))
+    touch_split(no_env)
+    with pytest.raises(DataNotFoundError, match=rf"not found in {tmp_path / 'typo'} \(from "
+                                                r"\$TINYREG_DATA\): the directory does not exist"):
+        locate_fashion_mnist(None, "test")
+
+
+def test_an_empty_tinyreg_data_counts_as_unset(monkeypatch, no_env):
+    monkeypatch.setenv("TINYREG_DATA", "")
+    touch_split(no_env)
+    assert locate_fashion_mnist(None, "test")[0].parent == no_env
+
+
+def test_both_splits_come_from_one_directory(tmp_path, monkeypatch, no_env):
+    """A directory with only the training files does not borrow the test files from elsewhere."""
+    train_only = tmp_path / "train-only"
+    train_only.mkdir()
+    for stem in fm.SPLITS["train"][:2]:
+        (train_only / (stem + ".gz")).touch()
+    touch_split(no_env)
+    monkeypatch.setenv("TINYREG_DATA", str(train_only))
+    assert locate_fashion_mnist(None, "train")[0].parent == train_only
+    with pytest.raises(DataNotFoundError, match=rf"'test' split not found in {train_only} .*: missing "
+                                                rf"{TEST_IMAGES}\[.gz\], {TEST_LABELS}\[.gz\]\."):
+        locate_fashion_mnist(None, "test")
 
 
 def test_plain_and_gz_names_are_accepted(tmp_path, no_env):
@@ -156,22 +203,20 @@ def test_plain_and_gz_names_are_accepted(tmp_path, no_env):
                                                                       TEST_LABELS + ".gz"]
 
 
-def test_missing_data_message_lists_places_and_remedies(tmp_path, monkeypatch, no_env):
-    monkeypatch.setenv("TINYREG_DATA", str(tmp_path / "env"))
+def test_missing_data_message_names_what_is_missing_and_the_remedies(tmp_path, no_env):
     touch_split(tmp_path / "images-only").joinpath(TEST_LABELS + ".gz").unlink()
-    with pytest.raises(FileNotFoundError) as info:
-        locate_fashion_mnist(tmp_path / "images-only", "test")
+    with pytest.raises(DataNotFoundError) as info:
+        load_fashion_mnist(tmp_path / "images-only", "test")
     message = str(info.value)
-    for expected in ("path argument: " + str(tmp_path / "images-only"),
-                     "$TINYREG_DATA: " + str(tmp_path / "env"), "Debian default: " + str(no_env),
-                     "apt-get install -y dataset-fashion-mnist", "--data", "TINYREG_DATA=",
-                     "(missing t10k-labels-idx1-ubyte[.gz])"):
+    for expected in (f"missing {TEST_LABELS}[.gz].", "apt-get install -y dataset-fashion-mnist",
+                     "zalandoresearch/fashion-mnist", "--data DIR", "TINYREG_DATA=DIR"):
         assert expected in message
-    assert "missing t10k-images" not in message.split("$TINYREG_DATA")[0]
+    assert f"missing {TEST_IMAGES}" not in message
 
 
-def test_missing_data_message_says_unset_places(no_env):
-    with pytest.raises(FileNotFoundError, match=r"path argument: not set\n  \$TINYREG_DATA: not set"):
+def test_with_neither_path_nor_env_the_debian_default_is_used_and_named(no_env):
+    with pytest.raises(DataNotFoundError, match=rf"'train' split not found in {no_env} \(from the "
+                                                r"default \(no path argument, \$TINYREG_DATA not set"):
         locate_fashion_mnist(None, "train")
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinyreg.data import read_idx, write_idx
+from tinyreg.data import DataError, read_idx, write_idx
 
 # The IDX specification's table, written out again here so the tests do not trust the module's.
 STRUCT_FORMATS = {"uint8": (0x08, "B"), "int8": (0x09, "b"), "int16": (0x0B, "h"),
@@ -91,42 +91,42 @@ def test_wrong_payload_length_names_file_and_byte_counts(tmp_path, delta, word):
     data = struct_encode(np.zeros((2, 3), dtype=np.int32))  # 24 data bytes
     path = tmp_path / "bad-length"
     path.write_bytes(data[:delta] if delta < 0 else data + b"\0" * delta)
-    with pytest.raises(ValueError, match=rf"bad-length.*needs 24 data bytes.*has {24 + delta}.*{word}"):
+    with pytest.raises(DataError, match=rf"bad-length.*needs 24 data bytes.*has {24 + delta}.*{word}"):
         read_idx(path)
 
 
 def test_truncated_header_is_reported(tmp_path):
     path = tmp_path / "short-header"
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 3, 5))  # claims 3 dims, holds 1
-    with pytest.raises(ValueError, match="short-header.*truncated header.*3 dims need 16 bytes"):
+    with pytest.raises(DataError, match="short-header.*truncated header.*3 dims need 16 bytes"):
         read_idx(path)
 
 
 def test_file_shorter_than_magic_is_reported(tmp_path):
     path = tmp_path / "tiny"
     path.write_bytes(b"\0\0")
-    with pytest.raises(ValueError, match="tiny: 2 bytes is too short"):
+    with pytest.raises(DataError, match="tiny: 2 bytes is too short"):
         read_idx(path)
 
 
 def test_bad_magic_is_reported(tmp_path):
     path = tmp_path / "bad-magic"
     path.write_bytes(b"\x01" + struct_encode(np.zeros(4, dtype=np.uint8))[1:])
-    with pytest.raises(ValueError, match="bad-magic: bad IDX magic 01000801"):
+    with pytest.raises(DataError, match="bad-magic: bad IDX magic 01000801"):
         read_idx(path)
 
 
 def test_unknown_dtype_code_is_reported(tmp_path):
     path = tmp_path / "bad-code"
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x0A, 1, 0))
-    with pytest.raises(ValueError, match="bad-code: unknown IDX dtype code 0x0A"):
+    with pytest.raises(DataError, match="bad-code: unknown IDX dtype code 0x0A"):
         read_idx(path)
 
 
 def test_damaged_gzip_stream_is_reported(tmp_path):
     path = tmp_path / "cut.gz"
     path.write_bytes(gzip.compress(struct_encode(np.arange(1000, dtype=np.int32)))[:-20])
-    with pytest.raises(ValueError, match="cut.gz: damaged gzip stream"):
+    with pytest.raises(DataError, match="cut.gz: damaged gzip stream"):
         read_idx(path)
 
 

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from tinyreg.data import DataError
 from tinyreg.experiments.registry import EXPERIMENTS
 
 
@@ -28,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="every run is deterministic for a given seed (default 0)")
     run.add_argument("--out", metavar="DIR", help="where metrics.json and the plots go (default runs/NAME)")
     run.add_argument("--quick", action="store_true", help="a small, fast version (what the tests run)")
-    run.add_argument("--data", metavar="PATH", help="directory of the Fashion-MNIST IDX files "
-                                                    "(else $TINYREG_DATA, else /usr/share/datasets/fashion-mnist)")
+    run.add_argument("--data", metavar="PATH", help="directory of the Fashion-MNIST IDX files, used as given "
+                                                    "(default: $TINYREG_DATA if set, else "
+                                                    "/usr/share/datasets/fashion-mnist)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
     # explain's arguments belong to tinyreg/explain.py, imported only when the command runs (see _explain).
     commands.add_parser("explain", add_help=False, help="trace one optimizer step, equation by equation "
@@ -62,12 +64,14 @@ def _list() -> int:
 
 def _run(args) -> int:
     from tinyreg.experiments.runner import run_experiment
-    try:
-        run_experiment(args.name, seed=args.seed, out=args.out or f"runs/{args.name}", quick=args.quick,
-                       data=args.data, show_progress=not args.no_progress)
-    except FileNotFoundError as err:  # Fashion-MNIST missing: the message says where it looked and how to get it
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    run_experiment(args.name, seed=args.seed, out=args.out or f"runs/{args.name}", quick=args.quick,
+                   data=args.data, show_progress=not args.no_progress)
+    return 0
+
+
+def _tour(args) -> int:
+    from tinyreg.experiments.tour import tour
+    tour(seed=getattr(args, "seed", 0), out=getattr(args, "out", None))
     return 0
 
 
@@ -81,11 +85,11 @@ def main(argv=None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "list":
         return _list()
-    if args.command == "run":
-        return _run(args)
-    from tinyreg.experiments.tour import tour
-    tour(seed=getattr(args, "seed", 0), out=getattr(args, "out", None))
-    return 0
+    try:
+        return _run(args) if args.command == "run" else _tour(args)
+    except DataError as err:  # missing or damaged Fashion-MNIST: the message names the place and the remedy
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

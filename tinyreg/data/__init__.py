@@ -1,8 +1,10 @@
 """Data for tinyreg: the IDX format, Fashion-MNIST, synthetic regression sets, mini-batches."""
 
+from .errors import DataError, DataNotFoundError
 from .fashion_mnist import (
     FASHION_MNIST_CLASSES,
     LabeledImages,
+    fashion_mnist_dir,
     load_fashion_mnist,
     locate_fashion_mnist,
     subset,
@@ -13,7 +15,8 @@ from .loader import batches
 from .synthetic import RegressionSet, high_dim_linear, histogram_regression
 
 __all__ = [
-    "FASHION_MNIST_CLASSES", "LabeledImages", "load_fashion_mnist", "locate_fashion_mnist",
+    "DataError", "DataNotFoundError", "FASHION_MNIST_CLASSES", "LabeledImages", "fashion_mnist_dir",
+    "load_fashion_mnist", "locate_fashion_mnist",
     "subset", "to_inputs", "read_idx", "write_idx", "batches", "RegressionSet",
     "high_dim_linear", "histogram_regression",
 ]

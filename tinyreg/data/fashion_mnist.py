@@ -1,14 +1,19 @@
 """Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): 70,000 grey 28x28 clothing images, 10 classes.
 
-Where the files are looked for, in this order (the first directory holding both files of the
-requested split wins):
+Which directory the files are read from (:func:`fashion_mnist_dir`), the first rule that applies:
 
-1. the ``path`` argument (the CLI's ``--data PATH``),
-2. the directory in the environment variable ``TINYREG_DATA``,
-3. ``/usr/share/datasets/fashion-mnist``, installed by Debian's ``dataset-fashion-mnist`` package.
+1. the ``path`` argument (the CLI's ``--data PATH``), when given;
+2. else the directory in the environment variable ``TINYREG_DATA``, when set;
+3. else ``/usr/share/datasets/fashion-mnist``, installed by Debian's ``dataset-fashion-mnist``.
+
+The chosen directory is authoritative: if it lacks a file, loading fails with a
+``DataNotFoundError`` naming the directory, the missing files and how to get them; it never falls
+back to a later place. So a mistyped path cannot silently load other data, and the train and test
+splits always come from the same directory.
 
 Each file may be the ``.gz`` as distributed or its gunzipped form. Verification checks the IDX
 structure (magic, 60,000 / 10,000 images of 28x28, labels in 0..9) and the SHA-256 of every file.
+Bad files raise ``DataError`` (a ``ValueError``) naming the file.
 """
 
 import hashlib
@@ -19,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._generator import generator_or_default
+from .errors import DataError, DataNotFoundError
 from .idx import parse_idx, read_file_bytes
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -72,32 +78,43 @@ def _find_file(directory, stem):
     return None
 
 
-def locate_fashion_mnist(path=None, split="train"):
-    """Return ``(images_file, labels_file)`` for ``split``, searching in the documented order.
+def fashion_mnist_dir(path=None):
+    """Return ``(directory, origin)``: where Fashion-MNIST is read from and which rule chose it.
 
-    Raises ``FileNotFoundError`` listing every place searched and how to get the data.
+    ``path`` when given, else ``$TINYREG_DATA`` when set (and not empty), else Debian's directory.
+    ``origin`` describes the choice for error messages.
+    """
+    if path is not None and path != "":
+        return Path(path), "the path argument (--data)"
+    env_dir = os.environ.get(ENV_VAR)
+    if env_dir:
+        return Path(env_dir), f"${ENV_VAR}"
+    return DEBIAN_DIR, f"the default (no path argument, ${ENV_VAR} not set)"
+
+
+def locate_fashion_mnist(path=None, split="train"):
+    """Return ``(images_file, labels_file)`` of ``split`` from :func:`fashion_mnist_dir`'s choice.
+
+    Raises ``DataNotFoundError`` (a ``FileNotFoundError``) naming that directory, what is missing
+    there, and how to get the data; no other directory is tried.
     """
     _check_split(split)
-    env_dir = os.environ.get(ENV_VAR)
-    places = [("path argument", path), (f"${ENV_VAR}", env_dir), ("Debian default", DEBIAN_DIR)]
-    searched = []
-    for origin, directory in places:
-        if directory is None or directory == "":
-            searched.append(f"  {origin}: not set")
-            continue
-        directory = Path(directory)
-        stems = SPLITS[split][:2]
-        files = [_find_file(directory, stem) for stem in stems]
-        if all(files):
-            return tuple(files)
-        missing = ", ".join(f"{stem}[.gz]" for stem, file in zip(stems, files) if file is None)
-        searched.append(f"  {origin}: {directory} (missing {missing})")
-    raise FileNotFoundError(
-        f"Fashion-MNIST {split!r} split not found. Searched, in order:\n" + "\n".join(searched)
-        + "\nTo get it: `sudo apt-get install -y dataset-fashion-mnist` (Debian/Ubuntu),"
-        " or download the four IDX files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,"
-        " t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from"
-        " https://github.com/zalandoresearch/fashion-mnist into a directory and pass"
+    directory, origin = fashion_mnist_dir(path)
+    stems = SPLITS[split][:2]
+    files = [_find_file(directory, stem) for stem in stems]
+    if all(files):
+        return tuple(files)
+    if not directory.is_dir():
+        problem = "the directory does not exist"
+    else:
+        problem = "missing " + ", ".join(f"{stem}[.gz]" for stem, file in zip(stems, files)
+                                         if file is None)
+    raise DataNotFoundError(
+        f"Fashion-MNIST {split!r} split not found in {directory} (from {origin}): {problem}."
+        " To get it: `sudo apt-get install -y dataset-fashion-mnist` (Debian/Ubuntu, installs"
+        f" into {DEBIAN_DIR}), or download the four IDX files train-images-idx3-ubyte.gz,"
+        " train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from"
+        " https://github.com/zalandoresearch/fashion-mnist into one directory and pass"
         f" `--data DIR` (path=DIR) or set {ENV_VAR}=DIR.")
 
 
@@ -111,10 +128,12 @@ def _verify_digest(file, stem, file_bytes, idx_bytes):
         return
     actual = _sha256(idx_bytes)
     if actual != IDX_SHA256[stem]:
-        raise ValueError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes"
-                         f" (or {DEBIAN_GZ_SHA256[stem]} for Debian's .gz), got {actual}."
-                         " The file is damaged or is not Fashion-MNIST; pass verify=False to load"
-                         " it anyway.")
+        raise DataError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes"
+                        f" (or {DEBIAN_GZ_SHA256[stem]} for Debian's .gz), got {actual}."
+                        " The file is damaged or is not Fashion-MNIST: replace it with a fresh copy"
+                        " (`sudo apt-get install --reinstall dataset-fashion-mnist`, or download it"
+                        " again from https://github.com/zalandoresearch/fashion-mnist). To load it"
+                        " anyway from Python: load_fashion_mnist(..., verify=False).")
 
 
 def _read(file, stem, verify):
@@ -127,9 +146,11 @@ def _read(file, stem, verify):
 def load_fashion_mnist(path=None, split="train", verify=True):
     """Load a Fashion-MNIST split as ``LabeledImages(images uint8 (N,28,28), labels int64 (N,))``.
 
-    ``path``: a directory holding the IDX files (else ``$TINYREG_DATA``, else Debian's directory).
+    ``path``: the directory holding the IDX files; when None, ``$TINYREG_DATA`` if set, else
+    Debian's directory (see :func:`fashion_mnist_dir`; the chosen directory must have the files).
     ``split``: ``"train"`` (60,000 examples) or ``"test"`` (10,000).
     ``verify``: check each file's SHA-256 (the shape and label checks always run).
+    Raises ``DataNotFoundError`` for missing files and ``DataError`` for bad ones.
     Class names: ``FASHION_MNIST_CLASSES[label]``.
     """
     images_file, labels_file = locate_fashion_mnist(path, split)
@@ -137,13 +158,13 @@ def load_fashion_mnist(path=None, split="train", verify=True):
     images = _read(images_file, images_stem, verify)
     labels = _read(labels_file, labels_stem, verify)
     if images.dtype != np.uint8 or images.shape != (n, 28, 28):
-        raise ValueError(f"{images_file}: expected uint8 images of shape {(n, 28, 28)}, "
-                         f"got {images.dtype} {images.shape}")
+        raise DataError(f"{images_file}: expected uint8 images of shape {(n, 28, 28)}, "
+                        f"got {images.dtype} {images.shape}")
     if labels.dtype != np.uint8 or labels.shape != (n,):
-        raise ValueError(f"{labels_file}: expected uint8 labels of shape {(n,)}, "
-                         f"got {labels.dtype} {labels.shape}")
+        raise DataError(f"{labels_file}: expected uint8 labels of shape {(n,)}, "
+                        f"got {labels.dtype} {labels.shape}")
     if labels.max() >= len(FASHION_MNIST_CLASSES):
-        raise ValueError(f"{labels_file}: label {labels.max()} is outside 0..9")
+        raise DataError(f"{labels_file}: label {labels.max()} is outside 0..9")
     return LabeledImages(images, labels.astype(np.int64))
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DataError
+
 # dtype code -> big-endian NumPy dtype, as the IDX specification lists them.
 IDX_DTYPES = {
     0x08: np.dtype(">u1"),
@@ -37,7 +39,7 @@ def read_file_bytes(path):
     """Return the IDX bytes of ``path``, gunzipped if the file is gzip-compressed.
 
     Returns ``(file_bytes, idx_bytes)``; they are the same object for a plain file. A damaged
-    gzip stream raises ``ValueError`` naming the file.
+    gzip stream raises ``DataError`` naming the file.
     """
     file_bytes = Path(path).read_bytes()
     if not file_bytes.startswith(_GZIP_MAGIC):
@@ -45,30 +47,33 @@ def read_file_bytes(path):
     try:
         return file_bytes, gzip.decompress(file_bytes)
     except (EOFError, OSError, zlib.error) as err:
-        raise ValueError(f"{path}: damaged gzip stream ({err})") from err
+        raise DataError(f"{path}: damaged gzip stream ({err})") from err
 
 
 def parse_idx(idx_bytes, name="<bytes>"):
-    """Decode IDX bytes into a native-endian, writable ``numpy.ndarray``; ``name`` labels errors."""
+    """Decode IDX bytes into a native-endian, writable ``numpy.ndarray``.
+
+    ``name`` labels the ``DataError`` raised for bytes that are not a well-formed IDX file.
+    """
     if len(idx_bytes) < 4:
-        raise ValueError(f"{name}: {len(idx_bytes)} bytes is too short for the 4-byte IDX magic")
+        raise DataError(f"{name}: {len(idx_bytes)} bytes is too short for the 4-byte IDX magic")
     zero0, zero1, code, ndim = idx_bytes[:4]
     if zero0 != 0 or zero1 != 0:
-        raise ValueError(
+        raise DataError(
             f"{name}: bad IDX magic {idx_bytes[:4].hex()}: the first two bytes must be 00 00")
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
-        raise ValueError(f"{name}: unknown IDX dtype code 0x{code:02X} (known: {known})")
+        raise DataError(f"{name}: unknown IDX dtype code 0x{code:02X} (known: {known})")
     header_size = 4 + 4 * ndim
     if len(idx_bytes) < header_size:
-        raise ValueError(f"{name}: truncated header: {ndim} dims need {header_size} bytes, "
+        raise DataError(f"{name}: truncated header: {ndim} dims need {header_size} bytes, "
                          f"file has {len(idx_bytes)}")
     shape = struct.unpack(f">{ndim}I", idx_bytes[4:header_size])
     dtype = IDX_DTYPES[code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     actual = len(idx_bytes) - header_size
     if actual != expected:
-        raise ValueError(f"{name}: shape {shape} of {dtype.name} needs {expected} data bytes, "
+        raise DataError(f"{name}: shape {shape} of {dtype.name} needs {expected} data bytes, "
                          f"file has {actual} ({'truncated' if actual < expected else 'oversized'})")
     data = np.frombuffer(idx_bytes, dtype=dtype, offset=header_size)
     # astype copies: the result is writable, native-endian and does not pin the file buffer.
@@ -78,8 +83,9 @@ def parse_idx(idx_bytes, name="<bytes>"):
 def read_idx(path):
     """Read an IDX file (plain or gzip-compressed) into a ``numpy.ndarray``.
 
-    Raises ``ValueError`` naming the file for a bad magic, an unknown dtype code, or a payload
-    whose length is not ``prod(dims) * itemsize`` (expected and actual byte counts in the message).
+    Raises ``DataError`` (a ``ValueError``) naming the file for a bad magic, an unknown dtype code,
+    or a payload whose length is not ``prod(dims) * itemsize`` (expected and actual byte counts in
+    the message).
     """
     _, idx_bytes = read_file_bytes(path)
     return parse_idx(idx_bytes, name=str(path))

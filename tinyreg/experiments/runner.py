@@ -27,7 +27,7 @@ class Context:
 
     seed: int = 0
     quick: bool = False
-    data: str | None = None  # Fashion-MNIST directory (--data), else $TINYREG_DATA, else Debian's
+    data: str | None = None  # Fashion-MNIST directory (--data); None: $TINYREG_DATA if set, else Debian's
     out: Path | None = None  # where the run writes metrics.json, plots and any extra files (None: nowhere)
     show_progress: bool = True
 

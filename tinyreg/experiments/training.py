@@ -43,7 +43,8 @@ def fashion_mnist(ctx, n_train=None, n_test=None) -> Classification:
 
     ``n_train``/``n_test``: a stratified random subset of that size (drawn from ``ctx.rng("subset-train")`` or
     ``ctx.rng("subset-test")``), or everything (None).
-    The data is found through ``ctx.data`` (--data), then $TINYREG_DATA, then Debian's directory.
+    Both splits are read from the one directory :func:`tinyreg.data.fashion_mnist_dir` picks: ``ctx.data`` (--data)
+    when given, else $TINYREG_DATA when set, else Debian's; missing files there raise ``DataNotFoundError``.
     """
     parts, words = [], []
     for split, n in (("train", n_train), ("test", n_test)):
