@@ -12,9 +12,15 @@ makes temporaries moves more bytes than it is credited with, which is exactly th
 The ceiling. STREAM's triad (a = b + s·c) writes an array it never read, so its byte count leaves out the
 write-allocate read of ``a`` that the CPU performs anyway; an in-place update has no such hidden traffic, so on this
 machine a triad reports far less (~28 GB/s on one core) than an in-place update can reach (~45 GB/s). The ceiling
-here is therefore an in-place read-modify-write kernel with the update's exact access pattern — ``x ← x + c·g`` for
-every state array x, ``g`` read only — over the same arrays, in the same run: the fastest any kernel could stream
-those bytes, with no arithmetic to speak of.
+here is therefore one fused in-place pass with the update's exact access pattern and no arithmetic to speak of: per
+element it loads θ, g and each state array once, then stores θ and each state array once (``x ← x + c·g`` for every
+read-write array x), over flat buffers of the update's size, timed in the same rounds as the updates.
+
+Loads first, then stores, as in the update kernels: an earlier version wrote ``x[i] += c·g[i]`` once per state
+array, and the compiled loop then re-read g after every store (the compiler cannot prove the store left g alone) and
+put each store between loads at the same offset within a 4 KiB page (every buffer starts at the same page offset),
+which CPUs that match loads to pending stores by the low 12 address bits may stall on. The update kernels do
+neither, and in the committed results they ran up to 8 % faster than that "ceiling" (see README.md, "% ceil.").
 """
 
 import numba
@@ -41,18 +47,17 @@ def gb_per_s(optimizer: str, elements: int, seconds: float) -> float:
 
 
 def _rmw2(x, y, g, c):
-    """x ← x + c·g, y ← y + c·g: SGD-momentum's traffic (θ, b read and written; g read)."""
+    """SGD-momentum's traffic in one pass: per element read x (θ), y (b) and g once, then write x and y once."""
     for i in numba.prange(x.size):
-        x[i] += c * g[i]
-        y[i] += c * g[i]
+        x_i, y_i, g_i = x[i], y[i], g[i]
+        x[i], y[i] = x_i + c * g_i, y_i + c * g_i
 
 
 def _rmw3(x, y, z, g, c):
-    """x, y, z ← · + c·g: Adam's traffic (θ, m, v read and written; g read)."""
+    """Adam's traffic in one pass: per element read x (θ), y (m), z (v) and g once, then write x, y and z once."""
     for i in numba.prange(x.size):
-        x[i] += c * g[i]
-        y[i] += c * g[i]
-        z[i] += c * g[i]
+        x_i, y_i, z_i, g_i = x[i], y[i], z[i], g[i]
+        x[i], y[i], z[i] = x_i + c * g_i, y_i + c * g_i, z_i + c * g_i
 
 
 # One body, two compilations: ``prange`` is a plain ``range`` unless ``parallel=True``.

@@ -31,7 +31,7 @@ import sys
 
 import numpy as np
 
-from machine import Interference, cores, machine_info, machine_line, record_end_of_run, thread_env
+from machine import Interference, cores, machine_info, machine_line, record_end_of_run, thread_counts, thread_env
 from output import format_table, write_json
 from timing import time_rounds
 
@@ -231,16 +231,14 @@ def run_child(threads: int, quick: bool) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_COUNTS[1]} timed steps")
-    parser.add_argument("--threads", default=None, help=f"comma-separated thread counts (default: 1 and {cores()})")
+    parser.add_argument("--threads", type=thread_counts, default=sorted({1, cores()}),
+                        help=f"comma-separated thread counts (default: 1 and {cores()})")
     parser.add_argument("--json", metavar="PATH", help="also write the machine info and the rows as JSON")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
         print(json.dumps(child(args.child, args.quick)))
         return 0
-    counts = sorted({1, cores()} if args.threads is None else {int(n) for n in args.threads.split(",")})
-    if any(n < 1 or n > cores() for n in counts):
-        parser.error(f"--threads: each count must be between 1 and {cores()}, got {args.threads}")
 
     interference = Interference()
     info = machine_info()
@@ -248,7 +246,7 @@ def main(argv=None) -> int:
           f"{' (--quick)' if args.quick else ''}")
     print(machine_line(info))
     rows, per_op = [], []
-    for threads in counts:
+    for threads in args.threads:
         result = run_child(threads, args.quick)
         torch_s = next((r["median_s"] for r in result["rows"] if r["framework"] == TORCH), None)
         for r in result["rows"]:

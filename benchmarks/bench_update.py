@@ -28,7 +28,7 @@ import bandwidth
 import guard
 import tinyreg_updates
 import torch_updates
-from machine import Interference, cores, machine_info, machine_line, record_end_of_run, set_threads
+from machine import Interference, cores, machine_info, machine_line, record_end_of_run, set_threads, thread_counts
 from output import format_table, write_json
 from timing import time_rounds, total_calls
 from workloads import start_state, workloads
@@ -53,8 +53,29 @@ def implementations() -> dict:
     return impls
 
 
+WORKLOADS = ("w1", "w2", "w3")
+# The words of the implementation names (``--only fused`` picks every fused row), whether or not torch is installed.
+IMPLEMENTATION_WORDS = sorted({word for name in (*tinyreg_updates.VARIANTS, *torch_updates.VARIANTS)
+                               for word in name.split()})
+
+
+def only_term(text: str) -> str:
+    """An ``--only`` term, lower-cased: an optimizer, a workload or a word of an implementation name.
+
+    An ``argparse`` ``type=``: anything else is a usage error listing the valid terms (a typo must not quietly
+    select every implementation).
+    """
+    term = text.lower()
+    if term in OPTIMIZERS or term in WORKLOADS or term in IMPLEMENTATION_WORDS:
+        return term
+    raise argparse.ArgumentTypeError(
+        f"unknown term {text!r}: expected an optimizer ({' '.join(OPTIMIZERS)}), a workload (W1 W2 W3) or a word "
+        f"of an implementation name ({' '.join(IMPLEMENTATION_WORDS)})")
+
+
 def selected(terms: list[str], optimizer: str, workload: str, implementation: str) -> bool:
-    """``--only`` terms, each matching an optimizer or workload name exactly or part of an implementation name.
+    """``--only`` terms (see :func:`only_term`), each matching an optimizer or workload name or a word of an
+    implementation name.
 
     Within one kind the terms are alternatives; kinds combine with "and". The ceiling and torch fused always run
     (the other rows are measured against them).
@@ -62,13 +83,13 @@ def selected(terms: list[str], optimizer: str, workload: str, implementation: st
     terms = [t.lower() for t in terms]
     by_kind = {
         "optimizer": [t for t in terms if t in OPTIMIZERS],
-        "workload": [t for t in terms if t in ("w1", "w2", "w3")],
+        "workload": [t for t in terms if t in WORKLOADS],
     }
     by_kind["implementation"] = [t for t in terms if t not in by_kind["optimizer"] + by_kind["workload"]]
     ok_optimizer = not by_kind["optimizer"] or optimizer in by_kind["optimizer"]
     ok_workload = not by_kind["workload"] or workload.lower() in by_kind["workload"]
     ok_impl = (not by_kind["implementation"] or implementation in (CEILING, BASELINE)
-               or any(t in implementation for t in by_kind["implementation"]))
+               or any(t in implementation.split() for t in by_kind["implementation"]))
     return ok_optimizer and ok_workload and ok_impl
 
 
@@ -114,18 +135,14 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: W1 of 2^20 elements, 1 round of 1 warm-up + 3 timed calls")
-    parser.add_argument("--only", nargs="+", default=[], metavar="TERM",
-                        help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or implementation name parts")
-    parser.add_argument("--threads", default=None,
+    parser.add_argument("--only", nargs="+", type=only_term, default=[], metavar="TERM",
+                        help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or words of implementation names "
+                             f"({' '.join(IMPLEMENTATION_WORDS)})")
+    parser.add_argument("--threads", type=thread_counts, default=sorted({1, cores()}),
                         help=f"comma-separated thread counts (default: 1 and all {cores()} cores)")
     parser.add_argument("--json", metavar="PATH", help="also write the machine info and every row as JSON")
     parser.add_argument("--plot", metavar="PATH", help="also plot step time vs workload (needs matplotlib)")
-    args = parser.parse_args(argv)
-    counts = [1, cores()] if args.threads is None else [int(n) for n in args.threads.split(",")]
-    if any(n < 1 or n > cores() for n in counts):
-        parser.error(f"--threads: each count must be between 1 and {cores()} (the cores available), got {args.threads}")
-    args.threads = sorted(set(counts))
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
@@ -154,6 +171,9 @@ def main(argv=None) -> int:
         print(f"--only {' '.join(args.only)} selected nothing", file=sys.stderr)
         return 2
     print("\n" + format_table(COLUMNS, [line for group in rows for line in table_rows(group) + [None]][:-1]))
+    if args.quick:
+        print("\n--quick is a smoke run: its W1 fits in the last-level cache and each row is 3 calls, so GB/s, "
+              "% ceiling and × torch fused are not measurements")
     rows = [row for group in rows for row in group]
     info["workloads"] = {w.name: dict(description=w.description, elements=w.elements, tensors=len(w.shapes))
                          for w in workloads(args.quick)}

@@ -4,6 +4,7 @@ Every benchmark prints :func:`machine_line` in its header and stores :func:`mach
 update kernel's GB/s is a fact about one machine, not about the code.
 """
 
+import argparse
 import os
 import platform
 import time
@@ -32,6 +33,22 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def thread_counts(text: str) -> list[int]:
+    """The ``--threads`` argument: comma-separated counts, each between 1 and :func:`cores`; sorted, no repeats.
+
+    An ``argparse`` ``type=``, so a bad value is a usage error naming the value and the rule, not a traceback.
+    """
+    try:
+        counts = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers such as 1,{cores()}, "
+                                         f"got {text!r}") from None
+    if any(not 1 <= n <= cores() for n in counts):
+        raise argparse.ArgumentTypeError(f"each count must be between 1 and {cores()} (the CPUs this process may "
+                                         f"run on), got {text!r}")
+    return sorted(counts)
 
 
 def _version(module_name: str) -> str | None:

@@ -7,6 +7,7 @@ tested on its own: it must reject kernels that are wrong in the ways fast kernel
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -20,9 +21,11 @@ BENCHMARKS = os.path.join(ROOT, "benchmarks")
 sys.path.insert(0, BENCHMARKS)
 
 import bandwidth  # noqa: E402  (the benchmark scripts import their siblings by name, as here)
+import bench_train  # noqa: E402
 import bench_update  # noqa: E402
 import guard  # noqa: E402
 import report  # noqa: E402
+from machine import cores  # noqa: E402
 from output import format_table  # noqa: E402
 from timing import time_rounds, total_calls  # noqa: E402
 
@@ -52,6 +55,69 @@ def test_only_filter_combines_kinds_with_and_and_keeps_the_baselines():
     assert sel(["fused"], "sgd", "W3", "tinyreg fused serial") and sel(["fused"], "sgd", "W3", "torch fused")
     assert not sel(["fused"], "sgd", "W3", "tinyreg numpy")
     assert sel(["numpy"], "sgd", "W3", bench_update.CEILING) and sel(["numpy"], "sgd", "W3", "torch fused")
+
+
+def test_only_matches_whole_words_of_implementation_names():
+    assert bench_update.selected(["torch"], "sgd", "W1", "torch for-loop")
+    assert not bench_update.selected(["fuse"], "sgd", "W1", "tinyreg fused serial")
+
+
+def test_only_rejects_an_unknown_term_listing_the_valid_ones(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench_update.parse_args(["--only", "adamw", "fuse"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "argument --only: unknown term 'fuse'" in err
+    for choice in ("sgd adam adamw", "W1 W2 W3", "fused", "for-loop", "tinyreg", "torch"):
+        assert choice in err
+    assert bench_update.parse_args(["--only", "AdamW", "W1", "fused"]).only == ["adamw", "w1", "fused"]
+
+
+@pytest.mark.parametrize("main", [bench_update.parse_args, bench_train.main], ids=["bench_update", "bench_train"])
+@pytest.mark.parametrize("value, message", [
+    ("1,x", "expected comma-separated whole numbers such as 1,"),
+    ("0", "each count must be between 1 and"),
+    (str(cores() + 1), "each count must be between 1 and"),
+])
+def test_bad_thread_counts_are_usage_errors(capsys, main, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--threads", value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --threads: {message}" in err and f"got '{value}'" in err and "Traceback" not in err
+
+
+def test_thread_counts_default_to_one_and_every_cpu_this_process_may_use():
+    assert bench_update.parse_args([]).threads == sorted({1, len(os.sched_getaffinity(0))})
+    assert bench_update.parse_args(["--threads", "1,1"]).threads == [1]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_ceiling_kernel_loads_each_array_once_and_stores_each_state_array_once(optimizer):
+    """The ceiling must move exactly the update's bytes in one pass, or an update can beat it.
+
+    Counted in the optimised LLVM IR (vector and scalar loops alike): loads : stores must be
+    (arrays read) : (arrays written), 3 : 2 for SGD-momentum and 4 : 3 for Adam. A kernel that re-reads g
+    after each store (what ``x[i] += c * g[i]`` per state array compiles to) has more loads.
+    """
+    read_write, read_only = (part.split() for part in bandwidth.ACCESS[optimizer])
+    step = bandwidth.ceiling_steps(optimizer, 64, threads=1, rng=np.random.default_rng(0))["serial"]
+    step()
+    kernel = bandwidth._SERIAL[len(read_write)]
+    ir = "\n".join(kernel.inspect_llvm().values())
+    loads = len(re.findall(r"= load (?:<\d+ x )?float", ir))
+    stores = len(re.findall(r"store (?:<\d+ x )?float", ir))
+    assert stores > 0 and loads * len(read_write) == stores * (len(read_write) + len(read_only)), (loads, stores)
+
+
+def test_ceiling_step_updates_every_state_array_in_place_and_only_reads_g():
+    rng = np.random.default_rng(0)
+    x, y, z, g = (rng.standard_normal(1000, dtype=np.float32) for _ in range(4))
+    before = [a.copy() for a in (x, y, z, g)]
+    bandwidth._SERIAL[3](x, y, z, g, np.float32(0.5))
+    for new, old in zip((x, y, z), before):
+        np.testing.assert_array_equal(new, old + np.float32(0.5) * before[3])
+    np.testing.assert_array_equal(g, before[3])
 
 
 def test_table_aligns_numbers_right_and_text_left():
@@ -137,12 +203,12 @@ def test_guard_passes_torch_itself():
 def test_bench_update_quick_times_every_implementation_and_checks_it(tmp_path):
     import_torch()
     out = run_script("bench_update.py", "--json", "u.json", "--plot", "u.png", tmp_path=tmp_path)
-    assert "ceiling: in-place stream" in out and "torch fused" in out
+    assert "ceiling: in-place stream" in out and "torch fused" in out and "--quick is a smoke run" in out
     payload = json.loads((tmp_path / "u.json").read_text())
     assert payload["quick"] and payload["machine"]["cpu"] and payload["machine"]["numba"]
     rows = payload["rows"]
     groups = {(r["optimizer"], r["workload"], r["threads"]) for r in rows}
-    assert len(groups) == 3 * 3 * len({1, os.cpu_count()})
+    assert len(groups) == 3 * 3 * len({1, cores()})
     implementations = {r["implementation"] for r in rows}
     assert {"tinyreg numpy", "tinyreg fused serial", "tinyreg fused parallel", "tinyreg optimizer",
             "torch for-loop", "torch foreach", "torch fused", "ceiling: in-place stream"} <= implementations
