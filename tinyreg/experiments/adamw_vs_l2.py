@@ -71,9 +71,11 @@ def lessons(grids: dict) -> dict:
     """The paper's claims as numbers, per optimizer.
 
     ``best``: the lowest test error and its (lr, λ); ``best_without_decay``: the lowest with λ = 0;
-    ``best_decay_per_lr``: for each learning rate, the λ > 0 with the lowest error — constant if the good decay is
-    independent of the learning rate, falling as α grows along a diagonal if coupled; ``decay_lr_correlation``: the
-    correlation of log α with log of that λ (−1: a clean diagonal, 0: separable); ``cost_of_largest_decay``: for each
+    ``best_decay_per_lr``: for each learning rate, the λ > 0 with the lowest error (λ = 0 left out: the question is
+    *which* decay, not whether to decay) — constant if the good decay is independent of the learning rate, falling as
+    α grows along a diagonal if coupled; ``decay_lr_correlation``: the correlation of log α with log of that λ (−1: a
+    clean diagonal, near 0: separable), None when it is undefined because that λ is the same at every α (the most
+    separable outcome, but a correlation needs both to vary); ``cost_of_largest_decay``: for each
     learning rate, test error at the largest λ minus test error at λ = 0 — under L2 the decay a weight receives grows
     with α, so this cost grows with α; decoupled, it should not.
     """
@@ -85,7 +87,7 @@ def lessons(grids: dict) -> dict:
         decayed = decays > 0
         best_decay = decays[decayed][np.argmin(errors[decayed], axis=0)]
         correlation = (float(np.corrcoef(np.log(lrs), np.log(best_decay))[0, 1])
-                       if len(set(best_decay)) > 1 else 0.0)
+                       if len(set(best_decay)) > 1 else None)
         out[name] = {"best": {"test_error": float(errors[i, j]), "lr": float(lrs[j]), "weight_decay": float(decays[i])},
                      "best_without_decay": float(errors[~decayed].min()),
                      "best_decay_per_lr": best_decay.tolist(), "decay_lr_correlation": correlation,
@@ -101,6 +103,13 @@ def _table(grid: dict) -> list:
     return lines
 
 
+def _correlation_text(lesson: dict) -> str:
+    correlation = lesson["decay_lr_correlation"]
+    if correlation is None:
+        return "corr(log lr, log λ*) undefined: the same λ* at every lr"
+    return f"corr(log lr, log λ*) = {correlation:+.2f}"
+
+
 def summarize(metrics: dict) -> list:
     config, lessons_ = metrics["config"], metrics["lessons"]
     lines = [f"data: {config['data']}; {config['epochs']} epochs; MLP {'-'.join(map(str, config['widths']))}; "
@@ -112,9 +121,8 @@ def summarize(metrics: dict) -> list:
         best = lesson["best"]
         lines.append(f"  {name:<9} best {100 * best['test_error']:.2f}% at lr={best['lr']:g}, "
                      f"λ={best['weight_decay']:g}; "
-                     f"best with λ=0: {100 * lesson['best_without_decay']:.2f}%; best λ per lr "
-                     f"{[f'{d:g}' for d in lesson['best_decay_per_lr']]} (corr(log lr, log λ*) = "
-                     f"{lesson['decay_lr_correlation']:+.2f})")
+                     f"best with λ=0: {100 * lesson['best_without_decay']:.2f}%; best λ > 0 per lr "
+                     f"{[f'{d:g}' for d in lesson['best_decay_per_lr']]} ({_correlation_text(lesson)})")
     for name, lesson in lessons_.items():
         cost = lesson["cost_of_largest_decay"]
         lines.append(f"  {name:<9} cost of the largest λ ({metrics['grids'][name]['weight_decays'][-1]:g}) per lr, "
@@ -128,8 +136,9 @@ def summarize(metrics: dict) -> list:
         "points.",
         f"  AdamW's best is {'better' if adamw['best']['test_error'] < adam['best']['test_error'] else 'NOT better'} "
         f"than Adam's: {100 * adamw['best']['test_error']:.2f}% vs {100 * adam['best']['test_error']:.2f}%.",
-        "  A separable optimizer has the same best λ at every lr (correlation near 0); a coupled one a falling λ "
-        "(correlation near −1). Differences of a few tenths of a point are within seed noise at this scale.",
+        "  A separable optimizer has the same best λ > 0 at every lr (correlation undefined or near 0); a coupled "
+        "one a falling λ (correlation near −1). Differences of a few tenths of a point are within seed noise at this "
+        "scale.",
     ]
     return lines
 
