@@ -341,6 +341,49 @@ def test_load_state_dict_validates_before_changing_anything():
     np.testing.assert_array_equal(opt.state[b]["exp_avg"], good["state"][1]["exp_avg"])
 
 
+@pytest.mark.parametrize("bad_step", ["abc", -1, 0, 2.5, float("nan"), np.array([3.0]), True])
+def test_a_bad_step_is_rejected_before_anything_changes(bad_step):
+    """All or nothing: the bad step sits in the *last* parameter's state, after valid state and new hyperparameters
+    that a load applying as it validates would already have written."""
+    a, b = params((3,), (2,))
+    opt = tr.optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.2}], lr=0.1, weight_decay=0.01)
+    for seed in range(3):
+        give_grads([a, b], seed)
+        opt.step()
+    before = opt.state_dict()
+    donor = tr.optim.Adam([{"params": params((3,))}, {"params": params((2,))}], lr=0.5, amsgrad=True)
+    give_grads([p for group in donor.param_groups for p in group["params"]], seed=9)
+    donor.step()
+    bad = donor.state_dict()
+    bad["state"][1]["step"] = bad_step
+    with pytest.raises(ValueError, match=r"parameter 1: 'step' must be a whole number >= 1"):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    assert after["state"].keys() == before["state"].keys()
+    for index, entry in before["state"].items():
+        assert list(after["state"][index]) == list(entry)
+        for name, value in entry.items():
+            assert after["state"][index][name].tobytes() == value.tobytes(), f"state[{index}][{name!r}] changed"
+    assert "max_exp_avg_sq" not in opt._buffers[0][0].state, "no state array allocated by the rejected load"
+
+
+def test_load_state_dict_keeps_missing_keys_and_maps_torchs_decay_flag():
+    p = params((3,))
+    opt = tr.optim.AdamW(p, lr=0.1, weight_decay=0.01, decay="paper")
+    saved = opt.state_dict()
+    group = saved["param_groups"][0]
+    del group["decay"], group["weight_decay"]
+    group.update(decoupled_weight_decay=False, foreach=None, fused=None, capturable=False, differentiable=False)
+    opt.load_state_dict(saved)
+    loaded = opt.param_groups[0]
+    assert loaded["decay"] == "l2" and loaded["weight_decay"] == 0.01 and loaded["initial_lr"] == 0.1
+    assert not set(loaded) & set(tr.optim.optimizer.TORCH_ONLY_KEYS)
+    group["decay"] = "paper"            # a tinyreg key wins over torch's flag
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["decay"] == "paper"
+
+
 def test_state_is_keyed_by_parameter_like_torch():
     a, b = params((3,), (2,))
     opt = tr.optim.AdamW([a, b])

@@ -14,6 +14,7 @@ line g + λθ, where the two terms can cancel, is rounded once exactly as torch 
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +171,51 @@ def test_adam_and_adamw_classes_match_torch(run, decoupled):
             assert_state_close(o_state["exp_avg"], t_state["exp_avg"].numpy(), G, STEPS, v0.dtype, f"m of {i}")
             assert_state_close(o_state["exp_avg_sq"], t_state["exp_avg_sq"].numpy(), G * G, STEPS, v0.dtype,
                                f"v of {i}")
+
+
+# ---- loading torch's own state_dict ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, ours, kwargs, decay", [
+    ("SGD", "SGD", dict(momentum=0.9, dampening=0.1, weight_decay=0.1), "l2"),
+    ("SGD", "SGD", dict(momentum=0.8, nesterov=True, weight_decay=0.01), "l2"),
+    ("Adam", "Adam", dict(weight_decay=0.1, amsgrad=True), "l2"),
+    ("AdamW", "AdamW", dict(weight_decay=0.1), "decoupled"),
+    ("Adam", "AdamW", dict(weight_decay=0.1), "l2"),            # decoupled_weight_decay=False: Adam's math
+    ("AdamW", "Adam", dict(weight_decay=0.1), "decoupled"),     # decoupled_weight_decay=True: AdamW's math
+])
+def test_a_torch_state_dict_loads_and_training_continues_as_in_torch(name, ours, kwargs, decay, dtype):
+    """Train torch a few steps, load its state_dict (torch tensors, torch-only keys, no ``decay`` key) into a fresh
+    tinyreg optimizer with other hyperparameters, then continue both on the same gradients: the same trajectory,
+    to the tolerance of the tests above (SGD bit for bit)."""
+    import tinyreg as tr
+    torch = import_torch()
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(7)
+    values = [rng.standard_normal(shape).astype(dtype) for shape in [(3,), (2, 4), (5,)]]
+    grads = [[(rng.standard_normal(v.shape) * 0.5).astype(dtype) for v in values] for _ in range(12)]
+    t_params = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    t_opt = getattr(torch.optim, name)([{"params": t_params[:2]}, {"params": t_params[2:], "lr": 0.02}], lr=0.05,
+                                       **kwargs)
+    for gs in grads[:4]:
+        for p, g in zip(t_params, gs):
+            p.grad = torch.tensor(g.copy())
+        t_opt.step()
+    loaded_at = [p.detach().numpy().copy() for p in t_params]
+    o_params = [tr.nn.Parameter(v.copy()) for v in loaded_at]
+    o_opt = getattr(tr.optim, ours)([{"params": o_params[:2]}, {"params": o_params[2:]}], lr=0.3)
+    o_opt.load_state_dict(t_opt.state_dict())
+    assert [g["lr"] for g in o_opt.param_groups] == [0.05, 0.02]
+    assert all(g["decay"] == decay and not set(g) & {"foreach", "fused", "decoupled_weight_decay"}
+               for g in o_opt.param_groups)
+    history = []
+    for gs in grads[4:]:
+        for t, o, g in zip(t_params, o_params, gs):
+            t.grad, o.grad = torch.tensor(g.copy()), g.copy()
+        t_opt.step()
+        o_opt.step()
+        history.append([p.detach().numpy().copy() for p in t_params])
+    for i, (o, start) in enumerate(zip(o_params, loaded_at)):
+        if name == "SGD":
+            np.testing.assert_array_equal(o.data, history[-1][i])
+        else:
+            assert_theta_close(o.data, [step[i] for step in history], start, dtype, what=f"param {i}")

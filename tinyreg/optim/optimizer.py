@@ -7,7 +7,7 @@ messages and say how to update one stretch of a flat buffer; the math itself is 
 Everything torch users expect: ``params`` is an iterable of Parameters or of param-group dicts with per-group
 overrides; ``param_groups``, ``defaults``, ``state``, ``add_param_group``, ``zero_grad(set_to_none=True)``,
 ``step(closure=None)``, ``state_dict()``/``load_state_dict()`` in torch's layout (state keyed by the parameter's
-index, ``step`` a 0-d float32 array like torch's 0-d tensor). Differences, all stricter: a parameter listed twice in
+index, ``step`` a 0-d float32 array like torch's 0-d tensor; a torch optimizer's own state_dict loads too). Differences, all stricter: a parameter listed twice in
 one group is an error (torch warns; a flat buffer has one slot per parameter), every group's hyperparameters are
 validated (torch checks only the constructor's), and so are the gradients, before anything changes.
 
@@ -24,6 +24,10 @@ from tinyreg.optim.backends import check_backend, get_default_backend
 from tinyreg.optim.decay import DECAY_CONVENTIONS
 from tinyreg.optim.flat import SUPPORTED_DTYPES, FlatBuffer
 from tinyreg.tensor import Tensor
+
+# Keys of torch.optim's param groups that tinyreg does not use: its update is always one fused pass over a flat
+# buffer, never captured or differentiated, and its groups carry no parameter names. load_state_dict drops them.
+TORCH_ONLY_KEYS = ("foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay", "param_names")
 
 
 class Optimizer:
@@ -75,8 +79,7 @@ class Optimizer:
         group = {"params": params, **{k: v for k, v in param_group.items() if k != "params"}}
         for name, default in self.defaults.items():
             group.setdefault(name, default)
-        if group.get("decay") == "paper":
-            group.setdefault("initial_lr", group["lr"])     # α of the paper: η_t = lr_t / α
+        _set_alpha(group)
         self._check(group)
         self.param_groups.append(group)
         self._buffers.append([FlatBuffer([p for p in params if p.data.dtype == dtype],
@@ -191,40 +194,49 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and state saved by :meth:`state_dict` (validated fully before anything changes)."""
+        """Restore hyperparameters and state saved by :meth:`state_dict`, or by a torch.optim optimizer's.
+
+        All or nothing: every group and state value is validated and converted first, so a dict that raises leaves the
+        optimizer exactly as it was. What a saved dict may hold:
+
+        - a param group may lack keys: each missing key keeps the optimizer's current value (torch's dicts have no
+          ``decay``). torch's ``decoupled_weight_decay`` sets ``decay`` when the saved group has none: True is
+          ``"decoupled"`` (torch's AdamW), False ``"l2"`` (torch's Adam). The torch keys tinyreg has no use for,
+          :data:`TORCH_ONLY_KEYS` (``foreach``, ``fused``, ``capturable``, ``differentiable``, ...), are accepted and
+          dropped: tinyreg's kernel is always one fused pass, and these would only echo back from ``state_dict()``;
+        - state values may be NumPy arrays or torch tensors (read with ``np.asarray``), each of its parameter's shape;
+          ``step`` (a number or a 0-d array/tensor) must be a whole number >= 1, the steps taken so far.
+        """
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(s["params"]) != len(g["params"]) for s, g in zip(saved_groups, self.param_groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
                              "optimizer's group")
-        new_groups = [{**saved, "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
+        new_groups = [_merge_group(saved, group) for saved, group in zip(saved_groups, self.param_groups)]
         for group in new_groups:
             self._check(group)
         saved_ids = [i for saved in saved_groups for i in saved["params"]]
         targets = {saved_ids[index]: (buffer, position) for index, _, buffer, position in self._entries()}
+        loaded = []         # (buffer, position, step, {name: array}), all converted before anything is written
         for key, entry in state_dict["state"].items():
             if key not in targets:
                 raise ValueError(f"loaded state dict has state for parameter {key!r}, which no group lists")
             buffer, position = targets[key]
-            for name, value in entry.items():
-                if name != "step" and name not in self._state_keys:
-                    raise ValueError(f"loaded state for parameter {key} has an unknown entry {name!r}")
-                if name != "step" and np.shape(value) != buffer.shapes[position]:
-                    raise ValueError(f"loaded state for parameter {key}: {name!r} has shape {np.shape(value)} "
-                                     f"but the parameter has shape {buffer.shapes[position]}")
+            arrays = {name: _state_array(key, name, value, buffer.shapes[position], self._state_keys)
+                      for name, value in entry.items() if name != "step"}
+            step = _step_count(key, entry["step"]) if "step" in entry else 1     # torch's SGD saves no step
+            loaded.append((buffer, position, step, arrays))
         for buffers in self._buffers:
             for buffer in buffers:
                 buffer.steps[:] = 0
                 for flat in buffer.state.values():
                     flat.fill(0)
-        for key, entry in state_dict["state"].items():
-            buffer, position = targets[key]
-            buffer.steps[position] = int(np.asarray(entry["step"])) if "step" in entry else 1
-            for name, value in entry.items():
-                if name != "step":
-                    buffer.ensure_state([name])
-                    buffer.views(name)[position][...] = value
+        for buffer, position, step, arrays in loaded:
+            buffer.steps[position] = step
+            for name, array in arrays.items():
+                buffer.ensure_state([name])
+                buffer.views(name)[position][...] = array
         self.param_groups = new_groups
 
     def __repr__(self) -> str:
@@ -233,3 +245,41 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines + [")"])
+
+
+def _set_alpha(group):
+    """decay="paper" reads η_t = lr_t / α: record α (``initial_lr``) unless a scheduler already did."""
+    if group.get("decay") == "paper":
+        group.setdefault("initial_lr", group["lr"])
+
+
+def _merge_group(saved, current):
+    """A saved param group over the optimizer's ``current`` one (see Optimizer.load_state_dict)."""
+    group = {**current, **{k: v for k, v in saved.items() if k not in TORCH_ONLY_KEYS}, "params": current["params"]}
+    if "decay" not in saved and "decoupled_weight_decay" in saved:
+        group["decay"] = "decoupled" if saved["decoupled_weight_decay"] else "l2"
+    _set_alpha(group)
+    return group
+
+
+def _state_array(key, name, value, shape, known):
+    """A loaded state entry as an array, checked against its parameter's ``shape``."""
+    if name not in known:
+        raise ValueError(f"loaded state for parameter {key} has an unknown entry {name!r}")
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"loaded state for parameter {key}: {name!r} must hold real numbers, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ValueError(f"loaded state for parameter {key}: {name!r} has shape {array.shape} "
+                         f"but the parameter has shape {shape}")
+    return array
+
+
+def _step_count(key, value) -> int:
+    """A loaded ``step`` as an int: a whole number >= 1 (torch saves it as a 0-d float32 tensor)."""
+    step = np.asarray(value)
+    if not (step.shape == () and step.dtype.kind in "iuf" and np.isfinite(step) and step == np.floor(step)
+            and step >= 1):
+        raise ValueError(f"loaded state for parameter {key}: 'step' must be a whole number >= 1 (the steps taken), "
+                         f"got {value!r}")
+    return int(step)
