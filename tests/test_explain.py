@@ -18,8 +18,9 @@ def grad_f(theta):
 
 
 def adam_by_hand(steps, lr=0.1, lam=0.1, b1=0.9, b2=0.999, eps=1e-8, decay="decoupled", grads=None):
-    """Per step and element: the values of Algorithm 2's lines (torch's AdamW form when decoupled)."""
-    theta, m, v, out = list(START), [0.0, 0.0], [0.0, 0.0], []
+    """Per step and element: the values of Algorithm 2's lines (torch's AdamW form when decoupled), and the decay
+    that reached θ: θ_{t−1}·lr·λ when decoupled; with L2 the λθ share of m̂_t, divided like m̂_t by √v̂_t + ε."""
+    theta, m, v, d, out = list(START), [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], []
     for t in range(1, steps + 1):
         g_f = grads[t - 1] if grads else grad_f(theta)
         row = []
@@ -31,8 +32,11 @@ def adam_by_hand(steps, lr=0.1, lam=0.1, b1=0.9, b2=0.999, eps=1e-8, decay="deco
             shrunk = theta[i] * (1 - lr * lam) if decay == "decoupled" else theta[i]
             new = shrunk - lr * m_hat / (math.sqrt(v_hat) + eps)
             rate = lr * lam if decay == "decoupled" else lr * lam / (math.sqrt(v_hat) + eps)
+            d[i] = b1 * d[i] + (1 - b1) * lam * theta[i]
+            d_hat = d[i] / (1 - b1 ** t)
+            removed = theta[i] - shrunk if decay == "decoupled" else lr * d_hat / (math.sqrt(v_hat) + eps)
             row.append(dict(t=t, theta_prev=theta[i], grad=g_f[i], g=g, m=m[i], v=v[i], m_hat=m_hat, v_hat=v_hat,
-                            theta=shrunk, theta_t=new, rate=rate, decay=rate * theta[i]))
+                            keep=1 - lr * lam, theta=shrunk, theta_t=new, rate=rate, decay=removed))
             theta[i] = new
         out.append(row)
     return out
@@ -78,8 +82,9 @@ def test_adamw_three_steps_prints_algorithm_2_with_the_right_numbers(capsys):
     expected = adam_by_hand(3)
     lines = {"t ← t + 1": "t", "θ_{t−1}": "theta_prev", "g_t ← ∇f_t(θ_{t−1})": "grad",
              "m_t ← β₁·m_{t−1} + (1 − β₁)·g_t": "m", "v_t ← β₂·v_{t−1} + (1 − β₂)·g_t²": "v",
-             "m̂_t ← m_t / (1 − β₁ᵗ)": "m_hat", "v̂_t ← v_t / (1 − β₂ᵗ)": "v_hat", "θ ← θ_{t−1}·(1 − lr_t·λ)": "theta",
-             "θ_t ← θ − η_t·α·m̂_t / (√v̂_t + ε)": "theta_t", "λ_eff ← lr·λ": "rate", "decay ← λ_eff·θ_{t−1}": "decay"}
+             "m̂_t ← m_t / (1 − β₁ᵗ)": "m_hat", "v̂_t ← v_t / (1 − β₂ᵗ)": "v_hat", "keep ← 1 − lr_t·λ": "keep",
+             "θ ← θ_{t−1}·keep": "theta", "θ_t ← θ − η_t·α·m̂_t / (√v̂_t + ε)": "theta_t", "λ_eff ← lr·λ": "rate",
+             "decay ← θ_{t−1} − θ": "decay"}
     for step, rows in blocks.items():
         for equation, key in lines.items():
             got = values_of(rows, equation)
@@ -101,6 +106,8 @@ def test_adam_trace_shows_the_coupled_line(capsys):
             [expected[step - 1][i]["rate"] for i in range(2)], rel=1e-6)
         assert values_of(rows, "θ_t ← θ − η_t·α·m̂_t / (√v̂_t + ε)") == pytest.approx(
             [expected[step - 1][i]["theta_t"] for i in range(2)], rel=1e-6)
+        assert values_of(rows, "decay ← lr·d̂_t / (√v̂_t + ε)") == pytest.approx(
+            [expected[step - 1][i]["decay"] for i in range(2)], rel=1e-6)
 
 
 @pytest.mark.parametrize("argv", [["sgd", "--nesterov"], ["sgd", "--momentum", "0"], ["sgdw"], ["adam", "--amsgrad"],
@@ -172,13 +179,15 @@ def test_compare_adam_adamw_marks_exactly_the_lines_that_differ(capsys):
             equation = left or right
             if equation in same_gradient_and_schedule or (equation == "θ_{t−1}" and step == 1):
                 assert mark == "", f"step {step} {label}: {equation} is the same on both sides"
-            elif equation == "decay ← λ_eff·θ_{t−1}" or equation.startswith("λ_eff"):
+            elif equation.startswith(("decay ←", "λ_eff ←")):
                 assert mark == "≠", "Adam + L2 divides the decay by √v̂_t + ε: a different number"
             else:
                 assert mark == "≠", f"step {step} {label}: {equation} should differ"
         left_only = [left for mark, left, right in table if not right]
         right_only = [right for mark, left, right in table if not left]
-        assert left_only == ["g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}"] and right_only == ["θ ← θ_{t−1}·(1 − lr_t·λ)"]
+        assert left_only == ["g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}", "λθ ← λ·θ_{t−1}", "d_t ← β₁·d_{t−1} + (1 − β₁)·λθ",
+                             "d̂_t ← d_t / (1 − β₁ᵗ)"]
+        assert right_only == ["keep ← 1 − lr_t·λ", "θ ← θ_{t−1}·keep"]
 
 
 def test_compare_prints_both_traces_numbers_on_identical_gradients(capsys):
@@ -192,6 +201,7 @@ def test_compare_prints_both_traces_numbers_on_identical_gradients(capsys):
                 values = {line["name"]: line["value"] for line in element["lines"]}
                 assert values["theta_t"] == pytest.approx(expected[step][i]["theta_t"], rel=1e-12)
                 assert values["lambda_eff"] == pytest.approx(expected[step][i]["rate"], rel=1e-12)
+                assert values["decay"] == pytest.approx(expected[step][i]["decay"], rel=1e-12)
     rows = data["aligned"][0]["rows"]
     assert [row["differs"] for row in rows if row["a"] and row["a"]["name"] == "g_t"] == [False, True]
 
@@ -209,9 +219,44 @@ def test_compare_sgd_sgdw_without_momentum_is_proposition_1(capsys):
     for (step, label), table in compare_rows(out).items():
         marks = {(left or right): mark for mark, left, right in table}
         assert marks["θ_t ← θ − γ·g_t"] == "~"
-        assert marks["λ_eff ← γ·λ"] == "~" and marks["decay ← λ_eff·θ_{t−1}"] == ""
-        assert marks["g_t ← g_t + λ·θ_{t−1}"] == "≠" and marks["θ ← θ_{t−1}·(1 − η_t·λ)"] == "≠"
-    assert "SGD 0.01" in out and "SGDW 0.01" in out
+        assert marks["λ_eff ← γ·λ"] == "~" and marks["decay ← γ·λ·θ_{t−1}"] == "~"
+        assert marks["g_t ← g_t + λ·θ_{t−1}"] == "≠" and marks["keep ← 1 − η_t·λ"] == "≠"
+    assert "SGD 0.01" in out and "SGDW 0.01" in out and "×" not in out.split("Decay at step")[1]
+
+
+def summary_rows(text):
+    """{(label, "decay" | "λ_eff"): the rest of the row} from the decay summary after the side-by-side table."""
+    rows, label = {}, None
+    for line in text.split("Decay at step")[1].splitlines()[2:]:
+        words = line.split()
+        if words[0] not in ("decay", "λ_eff"):
+            label, words = words[0], words[1:]
+        rows[(label, words[0])] = " ".join(words[1:])
+    return rows
+
+
+def test_compare_sgd_sgdw_with_momentum_shows_the_decay_each_step_removed(capsys):
+    """On step 1 SGD's buffer is b_1 = g_1, so its L2 term removes γλθ_0 = 0.02, exactly SGDW's η_tλ'θ_0: no "more".
+    On step 2 the buffer still holds μ·λθ_0: SGD removes γ(μλθ_0 + λθ_1), SGDW λ'θ_1. λ_eff, where each decay is
+    heading, is γλ/(1 − μ) = 0.1 against 0.01 from the start."""
+    lam, lr, mu, lam_paper = 0.1, 0.1, 0.9, 0.01
+    for steps in (1, 2):
+        _, out, _ = run_cli(capsys, "--compare", "sgd", "sgdw", "--steps", str(steps))
+        assert_fits(out)
+        theta0 = list(START)
+        theta1 = [x - lr * (g + lam * x) for g, x in zip(grad_f(theta0), theta0)]     # b_1 = g_1 + λθ_0
+        rows = summary_rows(out)
+        for i, label in enumerate(("θ[0]", "θ[1]")):
+            if steps == 1:
+                sgd, sgdw = lr * lam * theta0[i], lam_paper * theta0[i]
+            else:
+                sgd, sgdw = lr * (mu * lam * theta0[i] + lam * theta1[i]), lam_paper * theta1[i]
+            words = rows[(label, "decay")].split()
+            assert [words[0], words[2]] == ["SGD", "SGDW"]
+            assert [float(words[1]), float(words[3])] == pytest.approx([sgd, sgdw], rel=1e-6)
+            assert ("×" in rows[(label, "decay")]) == (steps == 2), "equal decay on step 1: no ratio"
+            assert rows[(label, "λ_eff")].split()[1::2][:2] == ["0.1", "0.01"]
+            assert rows[(label, "λ_eff")].endswith("→ SGD 10× more")
 
 
 def test_compare_torch_and_paper_conventions_per_side(capsys):
@@ -220,7 +265,8 @@ def test_compare_torch_and_paper_conventions_per_side(capsys):
                         "0.01", "--lr", "0.05", "--steps", "1", "--param", "0")
     assert_fits(out)
     marks = {(left or right): (mark, left, right) for mark, left, right in compare_rows(out)[(1, "θ[0]")]}
-    assert marks["θ ← θ_{t−1}·(1 − lr_t·λ)"] == ("≠", "θ ← θ_{t−1}·(1 − lr_t·λ)", "θ ← θ_{t−1}·(1 − η_t·λ)")
+    assert marks["keep ← 1 − lr_t·λ"] == ("≠", "keep ← 1 − lr_t·λ", "keep ← 1 − η_t·λ")
+    assert marks["θ ← θ_{t−1}·keep"][0] == "≠"
     assert "AdamW/decoupled 0.005" in out and "AdamW/paper 0.01" in out and "2× less" in out
     row = next(line for line in out.splitlines() if "λ_eff ← lr·λ" in line)
     assert [float(side.split()[-1]) for side in row[2:].split("│")] == pytest.approx([0.05 * 0.1, 0.01])
@@ -229,7 +275,7 @@ def test_compare_torch_and_paper_conventions_per_side(capsys):
 def test_compare_text_for_the_tour():
     text = explain.compare_text("adam", "adamw", steps=1)
     assert_fits(text)
-    assert "≠ g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}" in text and "decays θ[0]" in text and "less" in text
+    assert "≠ g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}" in text and "→ Adam 10.2× less" in text
 
 
 # ---- errors -----------------------------------------------------------------------------------------------------

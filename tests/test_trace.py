@@ -164,13 +164,14 @@ def adamw_trace(decay="decoupled", weight_decay=0.1, steps=2, dtype=np.float64):
 
 def test_adamw_lines_follow_algorithm_2():
     element = adamw_trace().steps[0]["a"]
-    assert element.names() == ["t", "theta_prev", "g_t", "m_t", "v_t", "m_hat", "v_hat", "eta_t", "theta", "theta_t",
-                               "lambda_eff", "decay"]
+    assert element.names() == ["t", "theta_prev", "g_t", "m_t", "v_t", "m_hat", "v_hat", "eta_t", "keep", "theta",
+                               "theta_t", "decay", "lambda_eff"]
     sources = {line.name: line.source for line in element.lines}
     assert sources["t"] == "Alg. 2, line 4" and sources["m_t"] == "Alg. 2, line 7"
     assert sources["v_hat"] == "Alg. 2, line 10" and sources["theta_t"] == "Alg. 2, line 12"
+    assert sources["keep"] == sources["theta"] == "decoupled (torch AdamW form)"
     kinds = [line.kind for line in element.lines]
-    assert kinds == ["input", "input"] + ["reference"] * 8 + ["derived", "derived"]
+    assert kinds == ["input", "input"] + ["reference"] * 9 + ["derived", "derived"]
     assert all("←" in line.equation for line in element.lines if line.name != "theta_prev")
 
 
@@ -192,7 +193,7 @@ def test_one_adamw_step_by_hand():
     v = b2 * (1 - b2) * g * g + (1 - b2) * g * g
     m_hat, v_hat = m / (1 - b1 ** 2), v / (1 - b2 ** 2)
     expected = dict(t=2, theta_prev=theta, g_t=g, m_t=m, v_t=v, m_hat=m_hat, v_hat=v_hat, eta_t=1.0,
-                    theta=theta * (1 - lr * lam), lambda_eff=lr * lam, decay=lr * lam * theta,
+                    keep=1 - lr * lam, theta=theta * (1 - lr * lam), lambda_eff=lr * lam, decay=lr * lam * theta,
                     theta_t=theta * (1 - lr * lam) - lr * m_hat / (v_hat ** 0.5 + eps))
     for name, value in expected.items():
         assert element[name] == pytest.approx(value, rel=1e-14), name
@@ -206,7 +207,8 @@ def test_sgd_lines_with_momentum_and_nesterov():
             p.grad = np.array([0.5])
             optimizer.step()
     first, second = tape.steps[0]["p0[0]"], tape.steps[1]["p0[0]"]
-    assert first.names() == ["theta_prev", "g_t", "g_t", "b_t", "g_t", "theta_t", "lambda_eff", "decay"]
+    assert first.names() == ["theta_prev", "g_t", "g_t", "b_t", "g_t", "theta_t", "lambda_theta", "d_t", "decay",
+                             "lambda_eff"]
     assert first.t is None, "torch's SGD has no step counter in its math"
     assert first.lines[3].equation == "b_1 ← g_1"
     assert second.lines[3].equation == "b_t ← μ·b_{t−1} + (1 − τ)·g_t"
@@ -351,8 +353,10 @@ def test_align_pairs_lines_by_name_and_marks_what_differs():
     described = [(x and x.name, y and y.name, differs) for x, y, differs in rows]
     assert described == [("t", "t", False), ("theta_prev", "theta_prev", False), ("g_t", "g_t", False),
                          ("g_t", None, True), ("m_t", "m_t", True), ("v_t", "v_t", True), ("m_hat", "m_hat", True),
-                         ("v_hat", "v_hat", True), ("eta_t", "eta_t", False), (None, "theta", True),
-                         ("theta_t", "theta_t", True), ("lambda_eff", "lambda_eff", True), ("decay", "decay", True)]
+                         ("v_hat", "v_hat", True), ("eta_t", "eta_t", False), (None, "keep", True),
+                         (None, "theta", True), ("theta_t", "theta_t", True), ("lambda_theta", None, True),
+                         ("d_t", None, True), ("d_hat", None, True), ("decay", "decay", True),
+                         ("lambda_eff", "lambda_eff", True)]
     same = align(a.steps[0]["θ"], a.steps[0]["θ"])
     assert not any(differs for *_, differs in same)
 
@@ -364,4 +368,4 @@ def test_side_by_side_fits_and_marks():
     assert all(width(line) <= 100 for line in lines)
     assert lines[0].startswith("  Adam + L2") and "│ AdamW" in lines[0]
     marked = [line for line in lines[2:] if line.startswith("≠")]
-    assert len(marked) == 9 and all(line.startswith("  ") for line in lines[2:] if line not in marked)
+    assert len(marked) == 13 and all(line.startswith("  ") for line in lines[2:] if line not in marked)

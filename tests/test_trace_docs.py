@@ -1,6 +1,7 @@
 """The README's "math, line by line" section and docs/walkthrough.md show real output: every ``$ python -m tinyreg
-explain ...`` block is what the command prints now, every Python example prints its ``Output:`` block, and the code
-in the README's Algorithm 2 table is the reference step's own code."""
+explain ...`` block is what the command prints now, every Python example prints its ``Output:`` block, the code
+in the README's Algorithm 2 table is the reference step's own code, and the pdb transcript's line numbers point at
+the statements it shows."""
 
 import contextlib
 import io
@@ -76,6 +77,37 @@ def test_readme_table_quotes_the_reference_step():
     table = [line for line in trace_section().splitlines() if re.match(r"\| \d+ \|", line)]
     assert [int(line.split("|")[1]) for line in table] == list(range(4, 13))
     code = [cell for line in table for cell in re.findall(r"`([^`]+ = [^`]+)`", line)]
-    assert len(code) == 9
+    assert len(code) == 10
     for statement in code:
         assert re.search(rf"^\s+{re.escape(statement)}\s", source, flags=re.M), f"not in reference.py: {statement}"
+
+
+def pdb_transcript():
+    (block,) = [block for block in blocks(trace_section(), "console") if block.startswith("$ python -m pdb")]
+    return block.splitlines()
+
+
+def test_readme_pdb_transcript_points_at_the_lines_it_shows():
+    """``reference.py(N)func()`` is followed by ``-> statement``: line N of reference.py must be that statement, inside
+    ``func``; ``Breakpoint 1 at ...reference.py:N`` after ``b reference.func`` must be the line of ``def func(``
+    (where pdb puts a function breakpoint). A refactor that moves the code fails here, not silently in the README."""
+    source = (ROOT / "tinyreg" / "optim" / "reference.py").read_text(encoding="utf-8").splitlines()
+
+    def function_at(number):
+        return next(line for line in reversed(source[:number]) if line.startswith("def ")).split("(")[0][4:]
+
+    transcript = pdb_transcript()
+    checked = 0
+    for i, line in enumerate(transcript):
+        for number in re.findall(r"reference\.py:(\d+)", line):
+            (function,) = re.findall(r"\(Pdb\) b reference\.(\w+)", transcript[i - 1])
+            assert source[int(number) - 1].startswith(f"def {function}("), f"{line!r}: line {number} is not its def"
+            checked += 1
+        for number, function in re.findall(r"reference\.py\((\d+)\)(\w+)\(\)", line):
+            shown = transcript[i + 1]
+            assert shown.startswith("-> "), f"{line!r} is not followed by the statement pdb shows"
+            assert source[int(number) - 1].strip() == shown[3:].strip(), \
+                f"reference.py line {number} is {source[int(number) - 1].strip()!r}, the README shows {shown[3:]!r}"
+            assert function_at(int(number)) == function, f"line {number} is not in {function}()"
+            checked += 1
+    assert checked == 3

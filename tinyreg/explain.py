@@ -19,7 +19,7 @@ import numpy as np
 
 from tinyreg.nn import Parameter
 from tinyreg.optim import SGD, SGDW, Adam, AdamW
-from tinyreg.optim.trace import MARK, SAME_VALUE_MARK, WIDTH, align, format_value, pad, side_by_side, trace
+from tinyreg.optim.trace import MARK, SAME_VALUE_MARK, WIDTH, align, format_value, pad, side_by_side, trace, width
 
 OPTIMIZERS = {"sgd": SGD, "sgdw": SGDW, "adam": Adam, "adamw": AdamW}
 PROBLEM = "f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)²"
@@ -98,7 +98,8 @@ def compare(a, b, steps=2, watch=(0, 1), dtype=np.float64, wd=(None, None), deca
 
 def compare_text(a="adam", b="adamw", steps=2, watch=(0, 1), dtype=np.float64, **options) -> str:
     """The text ``explain --compare A B`` prints: two traces side by side on identical gradients, the lines that
-    differ marked, then the effective decay each applied. Options as :func:`compare`."""
+    differ marked, then the decay each took off θ at the last step and the rate λ_eff it settles to. Options as
+    :func:`compare`."""
     settings, tapes, names = compare(a, b, steps, watch, dtype, **options)
     intro = (f"{names[0]} vs {names[1]} on {PROBLEM}, from θ = {START}. Both get the same gradient each step (∇f at "
              f"{names[0]}'s θ), so every difference below comes from the update rule. {MARK} marks the lines whose "
@@ -110,17 +111,26 @@ def compare_text(a="adam", b="adamw", steps=2, watch=(0, 1), dtype=np.float64, *
 
 
 def decay_summary(tapes, names) -> str:
-    """The effective decay rate λ_eff each optimizer applied to each watched element at the last step."""
+    """Per watched element at the last step: the decay each optimizer's λθ terms took off θ in that step, and λ_eff,
+    the rate each decay settles to (see tinyreg.optim.effective_decay); the ratio when both are nonzero."""
     last = [tape.steps[-1] for tape in tapes]
-    lines = [f"Effective decay at step {last[0].number}, λ_eff: the fraction of θ_{{t−1}} that the decay term removed"]
+    intro = (f"Decay at step {last[0].number}. decay: what the λθ terms took off θ in this step; λ_eff: the fraction "
+             "of θ the decay removes per step once the momentum has settled, where the decay is heading.")
+    rows = []
     for element in last[0].elements:
-        rates = [step[element.label]["lambda_eff"] if "lambda_eff" in step[element.label] else 0.0 for step in last]
-        text = "".join(pad(f"{name} {format_value(rate)}", 26) for name, rate in zip(names, rates))
-        if min(rates) > 0 and not np.isclose(rates[0], rates[1], rtol=1e-3, atol=0):
-            ratio = rates[0] / rates[1]
-            text += f"→ {names[0]} decays {element.label} " + (f"{ratio:.3g}× more" if ratio > 1 else
-                                                                 f"{1 / ratio:.3g}× less")
-        lines.append(f"  {element.label}   {text}".rstrip())
+        for name, shown in (("decay", "decay"), ("lambda_eff", "λ_eff")):
+            values = [step[element.label][name] if name in step[element.label] else 0.0 for step in last]
+            rows.append((element.label if name == "decay" else "", shown, values))
+    cells = [[f"{name} {format_value(value)}" for name, value in zip(names, values)] for *_, values in rows]
+    cell_width = max(width(cell) for row in cells for cell in row) + 3
+    label_width = max(width(label) for label, *_ in rows)
+    lines = [textwrap.fill(intro, WIDTH)]
+    for (label, shown, values), row in zip(rows, cells):
+        text = f"  {pad(label, label_width)}   {pad(shown, 5)}   " + "".join(pad(cell, cell_width) for cell in row)
+        if values[0] * values[1] > 0 and not np.isclose(values[0], values[1], rtol=1e-3, atol=0):
+            ratio = values[0] / values[1]
+            text += f"→ {names[0]} " + (f"{ratio:.3g}× more" if ratio > 1 else f"{1 / ratio:.3g}× less")
+        lines.append(text.rstrip())
     return "\n".join(lines)
 
 

@@ -165,11 +165,16 @@ def test_record_hook_reports_adam_intermediates_in_order():
 
 def test_record_hook_shows_where_the_decay_goes():
     theta, g, zeros = np.array([1.0]), np.array([0.5]), np.zeros(1)
-    lines = {}
+    lines, values = {}, {}
     for decay in DECAY_CONVENTIONS:
         calls, _ = recorded(reference.adam_step, theta, g, zeros, zeros, t=1, lr=0.1, lambda_=0.1, decay=decay,
                             eta_t=0.5)
         lines[decay] = [(name, line) for name, _, _, line in calls]
+        values[decay] = {name: value for name, value, _, _ in calls}
+    # the decay factor is its own line, one Python float per step: 1 − lr·λ (torch), 1 − η_t·λ (the paper)
+    assert type(values["decoupled"]["keep"]) is float and values["decoupled"]["keep"] == 1 - 0.1 * 0.1
+    assert values["paper"]["keep"] == 1 - 0.5 * 0.1 and "keep" not in values["l2"]
+    assert values["paper"]["theta"] == theta * 0.95 and values["decoupled"]["theta"] == theta * 0.99
     assert ("g_t", "Alg. 2, line 6") in lines["l2"] and ("theta", "Alg. 2, line 12") not in lines["l2"]
     assert ("theta", "Alg. 2, line 12") in lines["paper"] and ("g_t", "Alg. 2, line 6") not in lines["paper"]
     assert ("theta", "decoupled (torch AdamW form)") in lines["decoupled"]
@@ -185,7 +190,7 @@ def test_record_hook_for_sgd_and_sgdw():
     assert calls[1][2] == "b_1 ← g_1"
     np.testing.assert_array_equal(calls[-1][1], theta_t)
     calls, _ = recorded(reference.sgdw_step, theta, g, np.zeros(2), lr=0.1, beta1=0.9, lambda_=0.01)
-    assert [name for name, *_ in calls] == ["g_t", "eta_t", "m_t", "theta", "theta_t"]
+    assert [name for name, *_ in calls] == ["g_t", "eta_t", "m_t", "keep", "theta", "theta_t"]
 
 
 def test_reference_steps_do_not_modify_their_inputs():

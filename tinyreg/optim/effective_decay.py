@@ -1,8 +1,12 @@
-"""Effective weight decay: how much of each weight one step's decay term really removes.
+"""Effective weight decay: how much of each weight the decay term removes, per step and once settled.
 
 Every optimizer takes one λ, but where the λθ term enters the step decides what reaches θ (Proposition 2 of
-Loshchilov & Hutter, 2019). The **effective decay rate** λ_eff is the fraction of θ_{t−1} the decay term removes per
-step, so the decay reaching θ is λ_eff·θ_{t−1}:
+Loshchilov & Hutter, 2019). Two numbers say it:
+
+- **decay**, what the λθ terms took off θ in one step (the trace's ``decay`` line, :func:`record_decay`);
+- **λ_eff**, the *effective decay rate*: the fraction of θ the decay removes per step **once the momentum has
+  settled**, θ and v̂ held at their current values (:func:`decay_rate`, :func:`effective_decay`, the trace's
+  ``lambda_eff`` line):
 
 ==========  ========================================  ====================================================
 decay       λ_eff                                     why
@@ -15,15 +19,19 @@ l2, SGD     γ·λ, or γ·λ·(1 − τ)/(1 − μ) with μ > 0    λθ joins g
 l2, SGDW    lr·λ / (1 − β₁)                           λθ joins g_t inside m_t (Alg. 1 line 8)
 ==========  ========================================  ====================================================
 
-λθ entering g_t is averaged by the momentum with earlier steps' λθ (m̂_t for Adam, b_t for SGD). The rates above are
-the decay once that average has settled, with θ and v̂ held at their current values. For Adam the bias-corrected
-weights of m̂_t sum to 1, so lr·λθ/(√v̂_t + ε) is the decay's share of the step (exactly so on the first step, where
-m̂_1 = g_1); for SGD the buffer's weights sum to (1 − τ)/(1 − μ), hence the momentum factor (β₁ for SGDW, which has no
-dampening). tests/test_trace_effective_decay.py checks both readings against the optimizers.
+Decoupled decay removes λ_eff·θ_{t−1} at every step. Coupled decay joins g_t and so the momentum buffer, which is
+linear in g: it splits into a gradient part and d_t, the λθ part, which follows the buffer's own rule with λθ_{t−1}
+in place of g_t. The decay this step is what d_t moves θ by:
 
-:func:`decay_rate` and :func:`decay_equation` are the formula (:mod:`tinyreg.optim.trace` shows them for each
-watched element); :func:`effective_decay` reports it for every weight of an optimizer after a step, with its
-distribution per tensor.
+- torch's SGD: d_1 = λθ_0, d_t = μ·d_{t−1} + (1 − τ)·λθ_{t−1}; decay = γ·d_t (γ·(λθ_{t−1} + μ·d_t) with Nesterov);
+- SGDW: d_t = β₁·d_{t−1} + lr·λθ_{t−1}; decay = d_t;
+- Adam: d_t = β₁·d_{t−1} + (1 − β₁)·λθ_{t−1}, d̂_t = d_t/(1 − β₁ᵗ); decay = lr·d̂_t/(√v̂_t + ε).
+
+So the two numbers differ while a buffer fills. SGD with μ = 0.9 removes γλθ on its first step, exactly as much as
+SGDW, and approaches λ_eff·θ = γλθ/(1 − μ), ten times more, as the buffer fills; the λ_eff of SGD and SGDW therefore
+compares where each decay is heading, not step 1. For Adam the bias-corrected weights of d̂_t sum to 1, so the decay
+is λ_eff·θ_{t−1} exactly on the first step and close to it while θ moves slowly. tests/test_trace_effective_decay.py
+checks both numbers against the optimizers and torch.
 """
 
 import textwrap
@@ -72,6 +80,58 @@ def decay_rate(family, group, *, v_hat=None, eta_t=1.0):
     raise ValueError(f"unknown optimizer family {family!r} (expected 'adam', 'sgd' or 'sgdw')")
 
 
+REMOVED = "taken off θ this step"
+
+
+def record_decay(family, group, theta_prev, d_prev, *, step, eta_t=1.0, theta=None, v_hat=None, record):
+    """Record the decay that reached θ in one step, then λ_eff, for one weight; return d_t (or None).
+
+    ``theta_prev`` θ_{t−1}; ``d_prev`` d_{t−1}, the λθ part of the momentum buffer before this step (None for none:
+    a trace that starts mid-training attributes only the λθ of the steps it saw); ``step`` the steps taken before
+    this one; ``theta`` θ after the decoupled line ("decoupled", "paper"); ``v_hat`` v̂_t (Adam). ``record(name,
+    value, equation, source)`` as in :mod:`tinyreg.optim.reference`: where the decay runs through a buffer
+    "lambda_theta" (λθ_{t−1}), "d_t" (and Adam's "d_hat"); then "decay" and "lambda_eff". Returns d_t, None when no
+    buffer carries the decay.
+    """
+    lr, lambda_, decay = float(group["lr"]), float(group["weight_decay"]), group["decay"]
+    d = 0.0 if d_prev is None else d_prev
+    d_t = None
+    if decay in ("decoupled", "paper"):
+        record("decay", theta_prev - theta, "decay ← θ_{t−1} − θ", REMOVED)
+    elif family == "sgd" and float(group["momentum"]) == 0:
+        record("decay", lr * (lambda_ * theta_prev), "decay ← γ·λ·θ_{t−1}", REMOVED)
+    else:
+        lambda_theta = lambda_ * theta_prev
+        record("lambda_theta", lambda_theta, "λθ ← λ·θ_{t−1}", "the decay's term in g_t")
+        if family == "sgd":
+            momentum = float(group["momentum"])
+            if step == 0:
+                d_t = lambda_theta
+                record("d_t", d_t, "d_1 ← λθ", "λθ's part of b_t")
+            else:
+                d_t = momentum * d + (1 - float(group["dampening"])) * lambda_theta
+                record("d_t", d_t, "d_t ← μ·d_{t−1} + (1 − τ)·λθ", "λθ's part of b_t")
+            if group["nesterov"]:
+                record("decay", lr * (lambda_theta + momentum * d_t), "decay ← γ·(λθ + μ·d_t)", REMOVED)
+            else:
+                record("decay", lr * d_t, "decay ← γ·d_t", REMOVED)
+        elif family == "sgdw":
+            d_t = float(group["momentum"]) * d + lr * lambda_theta
+            record("d_t", d_t, "d_t ← β₁·d_{t−1} + η_t·α·λθ", "λθ's part of m_t")
+            record("decay", d_t, "decay ← d_t", REMOVED)
+        else:
+            beta1 = float(group["betas"][0])
+            d_t = beta1 * d + (1 - beta1) * lambda_theta
+            record("d_t", d_t, "d_t ← β₁·d_{t−1} + (1 − β₁)·λθ", "λθ's part of m_t")
+            d_hat = d_t / (1 - beta1 ** (step + 1))
+            record("d_hat", d_hat, "d̂_t ← d_t / (1 − β₁ᵗ)", "λθ's part of m̂_t")
+            record("decay", lr * d_hat / (np.sqrt(v_hat) + float(group["eps"])), "decay ← lr·d̂_t / (√v̂_t + ε)",
+                   REMOVED)
+    rate = decay_rate(family, group, v_hat=v_hat if family == "adam" and decay == "l2" else None, eta_t=eta_t)
+    record("lambda_eff", np.asarray(theta_prev).dtype.type(rate), decay_equation(family, group), "rate once settled")
+    return d_t
+
+
 def family_of(optimizer) -> str:
     """"adam" (Adam, AdamW), "sgd" (torch's SGD) or "sgdw" (Algorithm 1): which reference step ``optimizer`` runs."""
     for cls, family in ((Adam, "adam"), (SGDW, "sgdw"), (SGD, "sgd")):
@@ -88,7 +148,10 @@ def adam_v_hat(group, v, step):
 class EffectiveDecay:
     """The effective decay rate of every weight: ``.rows`` (one dict per parameter: name, group, shape, t, rate),
     ``str()`` a table of each tensor's distribution, ``.to_dict()`` plain data; ``.rates[name]`` the array of λ_eff
-    (None for Adam + L2 before its first step, when there is no v̂ yet)."""
+    (None for Adam + L2 before its first step, when there is no v̂ yet).
+
+    ``t`` is the parameter's step count from the optimizer's state (Adam's v̂_t depends on it). torch's SGD keeps no
+    step count, and its λ_eff depends on none, so for SGD ``t`` is None and the table has no t column."""
 
     QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -109,8 +172,8 @@ class EffectiveDecay:
                                 "quantiles": self.quantiles(row["name"])} for row in self.rows]}
 
     def __str__(self) -> str:
-        lines = [f"effective weight decay of {self.optimizer_name} (λ_eff: the fraction of θ the decay term removes "
-                 "per step)"]
+        lines = [textwrap.fill(f"effective weight decay of {self.optimizer_name} (λ_eff: the settled fraction of θ "
+                               "the decay removes per step)", 100, subsequent_indent="  ")]
         for g, group in enumerate(self.groups):
             head = f"  group {g}, lr={group['lr']:g}, λ={group['weight_decay']:g}, {group['decay']!r}: "
             if group["weight_decay"] == 0:
@@ -122,10 +185,15 @@ class EffectiveDecay:
                 text = head + f"{group['equation']}, the same for every weight"
             lines.append(textwrap.fill(text, 100, subsequent_indent="      "))
         name_width = max([10, *(len(row["name"]) for row in self.rows)])
-        lines.append(f"  {'parameter':<{name_width}} {'shape':<12} {'t':>4}" + "".join(
+        counts = any(row["t"] is not None for row in self.rows)
+
+        def t_column(t):
+            return f" {t:>4}" if counts else ""
+
+        lines.append(f"  {'parameter':<{name_width}} {'shape':<12}{t_column('t')}" + "".join(
             f"{label:>11}" for label in ("min", "25%", "median", "75%", "max")))
         for row in self.rows:
-            start = f"  {row['name']:<{name_width}} {str(tuple(row['shape'])):<12} {row['t']:>4}"
+            start = f"  {row['name']:<{name_width}} {str(tuple(row['shape'])):<12}{t_column(row['t'])}"
             quantiles = self.quantiles(row["name"])
             lines.append(start + ("   (no step yet: λ_eff needs v̂_t)" if quantiles is None else
                                   "".join(f"{q:>11.3g}" for q in quantiles)))
@@ -136,7 +204,7 @@ class EffectiveDecay:
 
 
 def effective_decay(optimizer, named_parameters=None) -> EffectiveDecay:
-    """λ_eff for every weight that ``optimizer`` updates, as its *last* step applied it.
+    """λ_eff, the rate the decay settles to, for every weight that ``optimizer`` updates, at its *last* step.
 
     ``named_parameters``: optional ``(name, parameter)`` pairs (e.g. ``model.named_parameters()``) to name the rows
     and choose which to report; default every parameter, named ``params[i]`` by its state_dict index. Reads the
@@ -157,7 +225,7 @@ def effective_decay(optimizer, named_parameters=None) -> EffectiveDecay:
             if name is None:
                 continue
             entry = state.get(p)
-            t = int(entry["step"]) if entry is not None and "step" in entry else 0
+            t = None if family == "sgd" else int(entry["step"]) if entry is not None else 0
             if per_weight and entry is None:
                 rate = None
             elif per_weight:

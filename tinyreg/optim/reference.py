@@ -39,8 +39,8 @@ Every function takes ``record=None``. When given, it is called right after each 
 - ``line``: where it comes from, e.g. ``"Alg. 2, line 7"`` or ``"torch SGD"``.
 
 Only lines that run are recorded: the coupled line g_t ← g_t + λ·θ only when λ ≠ 0 and ``decay="l2"``; the decoupled
-line θ ← θ·(1 − …·λ) whenever ``decay`` is "decoupled" or "paper", also at λ = 0 (a multiplication by 1, as in the
-kernels' ``theta * keep``).
+lines keep ← 1 − …·λ and θ ← θ·keep whenever ``decay`` is "decoupled" or "paper", also at λ = 0 (a multiplication by
+1, as in the kernels' ``theta * keep``).
 """
 
 import numpy as np
@@ -55,16 +55,23 @@ def _ignore(name, value, equation, line):
 def decoupled_decay(theta, decay, lr, eta_t, lambda_, paper_line, record):
     """The decoupled decay step: θ shrinks directly, outside the gradient and the moments.
 
-    ``"decoupled"``: θ ← θ_{t−1}·(1 − lr_t·λ), scaled by the learning rate (torch's AdamW).
-    ``"paper"``: θ ← θ_{t−1}·(1 − η_t·λ), scaled by the schedule multiplier alone (the paper's ``paper_line``).
+    ``keep``, the decay factor, is the fraction of θ_{t−1} that survives: one Python float per step, the kernels'
+    ``keep``. ``"decoupled"``: keep = 1 − lr_t·λ, scaled by the learning rate (torch's AdamW); ``"paper"``:
+    keep = 1 − η_t·λ, scaled by the schedule multiplier alone (the paper's ``paper_line``). Then θ ← θ_{t−1}·keep.
     ``"l2"``: nothing here — the coupled decay already went into g_t. Where a step calls this is the lesson.
     """
     if decay == "decoupled":
-        theta = theta * (1 - lr * lambda_)
-        record("theta", theta, "θ ← θ_{t−1}·(1 − lr_t·λ)", "decoupled (torch AdamW form)")
+        keep = 1 - lr * lambda_                                         # torch's AdamW: scaled by lr_t = α·η_t
+        line = "decoupled (torch AdamW form)"
+        record("keep", keep, "keep ← 1 − lr_t·λ", line)
     elif decay == "paper":
-        theta = theta * (1 - eta_t * lambda_)
-        record("theta", theta, "θ ← θ_{t−1}·(1 − η_t·λ)", paper_line)
+        keep = 1 - eta_t * lambda_                                      # the paper: scaled by η_t alone
+        line = paper_line
+        record("keep", keep, "keep ← 1 − η_t·λ", line)
+    else:
+        return theta                                                    # "l2": λθ already went into g_t
+    theta = theta * keep                                                # θ ← θ_{t−1}·keep
+    record("theta", theta, "θ ← θ_{t−1}·keep", line)
     return theta
 
 

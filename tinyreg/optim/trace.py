@@ -21,8 +21,11 @@ that the recorded θ_t, m_t, v_t, b_t equal what the kernel wrote, bit for bit, 
 Besides the reference's own lines a trace holds two kinds of context, marked by ``kind``:
 
 - ``"input"``: the step number t (Alg. 1/2, line 4; Adam and SGDW) and θ_{t−1}, the value the step started from;
-- ``"derived"``: λ_eff and the decay λ_eff·θ_{t−1} that reached θ (:mod:`tinyreg.optim.effective_decay`): the
-  number behind the paper's Proposition 2, not a line of the algorithm.
+- ``"derived"`` (:func:`tinyreg.optim.effective_decay.record_decay`), not lines of the algorithm but the numbers
+  behind the paper's Proposition 2: ``decay``, what the λθ terms took off θ in this step, and ``lambda_eff``, the
+  fraction of θ the decay removes per step once the momentum has settled. Coupled decay reaches θ through the
+  momentum buffer, so its lines first show λθ and d_t, the buffer's λθ part. The trace carries d_t from step to step
+  for each watched element, from 0 when the trace begins: opened mid-training, it counts the λθ of the steps it saw.
 
 Steps where a watched element had no gradient are skipped by the optimizer and have no entry for it. The trace reads
 the optimizer through one seam, ``Optimizer._step_observers`` (see :mod:`tinyreg.optim.optimizer`).
@@ -41,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinyreg.optim import reference
-from tinyreg.optim.effective_decay import decay_equation, decay_rate, family_of
+from tinyreg.optim.effective_decay import family_of, record_decay
 
 WIDTH = 100     # every rendered line fits a 100-column terminal
 
@@ -366,6 +369,7 @@ class _Recorder:
         self.watched = watched
         self.tape = tape
         self.pending = []
+        self.decay_parts = {}       # label -> d_t, the λθ part of its momentum buffer (record_decay)
 
     def before_update(self, group, buffer, span, step):
         hits = [w for w in self.watched if w.buffer is buffer and span.start <= w.offset < span.stop]
@@ -382,7 +386,7 @@ class _Recorder:
         for group, step, eta_t, hits, theta, grad, state in self.pending:
             calls = []
             _STEPS[self.family](group, step, eta_t, theta, grad, state,
-                                lambda *call: calls.append(_keep(*call)))
+                                lambda *call: calls.append(_copied(*call)))
             for k, w in enumerate(hits):
                 elements[w.label] = self._element(w, group, step, eta_t, theta[k], calls, k)
         self.pending.clear()
@@ -397,17 +401,19 @@ class _Recorder:
         element.lines.append(Line("theta_prev", theta_prev, "θ_{t−1}", "the step's input", "input"))
         element.lines += [Line(name, value[k] if isinstance(value, np.ndarray) else value, equation, line)
                           for name, value, equation, line in calls]
-        if float(group["weight_decay"]) != 0:
-            v_hat = element["v_hat"] if family == "adam" and group["decay"] == "l2" else None
-            rate = theta_prev.dtype.type(decay_rate(family, group, v_hat=v_hat, eta_t=eta_t))
-            element.lines.append(Line("lambda_eff", rate, decay_equation(family, group), "effective decay",
-                                      "derived"))
-            element.lines.append(Line("decay", rate * theta_prev, "decay ← λ_eff·θ_{t−1}", "effective decay",
-                                      "derived"))
+        derived = []
+        d_t = record_decay(family, group, theta_prev, self.decay_parts.get(w.label), step=step, eta_t=eta_t,
+                           theta=element["theta"] if "theta" in element else None,
+                           v_hat=element["v_hat"] if "v_hat" in element else None,
+                           record=lambda *call: derived.append(Line(*call, "derived")))
+        if d_t is not None:
+            self.decay_parts[w.label] = d_t
+        if float(group["weight_decay"]) != 0:       # at λ = 0 only d_t is kept: the buffer still carries old λθ
+            element.lines += derived
         return element
 
 
-def _keep(name, value, equation, line):
+def _copied(name, value, equation, line):
     """A recorded call, its array copied (the reference may pass an alias of an input or of a later value)."""
     return name, np.array(value, copy=True) if isinstance(value, np.ndarray) else value, equation, line
 
