@@ -115,6 +115,16 @@ def test_squared_loss_is_d2ls_half_squared_error_per_sample():
     assert F.squared_loss is nn.squared_loss
 
 
+@given(batch=st.integers(1, 5), target_shape=st.sampled_from(["flat", "column"]), seed=SEEDS)
+def test_squared_loss_matches_torch_and_finite_differences(batch, target_shape, seed):
+    """d2l's definition written in torch, 0.5 * (ŷ − y.reshape(ŷ.shape))², for a (N, 1) prediction and a (N,) or
+    (N, 1) target: values and the gradients of both inputs."""
+    rng = np.random.default_rng(seed)
+    y_hat = rng.standard_normal((batch, 1))
+    y = rng.standard_normal(batch if target_shape == "flat" else (batch, 1))
+    check_op(nn.squared_loss, lambda a, b: 0.5 * (a - b.reshape(a.shape)) ** 2, [y_hat, y], seed)
+
+
 @given(shape=shapes(0, 3), dtype=FLOAT_DTYPES, seed=SEEDS)
 def test_penalties_and_their_gradients(shape, dtype, seed):
     values = np.random.default_rng(seed).uniform(-2, 2, size=shape).astype(dtype)

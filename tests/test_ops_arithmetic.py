@@ -1,6 +1,7 @@
 """Arithmetic ops + - * / ** neg: values and gradients against finite differences and torch, with broadcasting,
 Python scalars and NumPy arrays on either side, dtype rules and shape errors."""
 
+import itertools
 import operator
 
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinyreg as tr
-from tests.helpers import check_against_torch, check_op, import_torch, numpy_dtype
+from tests.helpers import FORMS, call, check_against_torch, check_op, import_torch, numpy_dtype
 from tests.strategies import SEEDS, arrays, broadcastable_pair, positive_arrays, shapes
 
 BINARY = [operator.add, operator.sub, operator.mul, operator.truediv]
@@ -73,14 +74,14 @@ def test_python_scalars_keep_float32(op):
             assert x.grad.dtype == np.float32
 
 
-@pytest.mark.parametrize("form", ["operator", "method"])
+@pytest.mark.parametrize("form", ["operator", *FORMS])
 @given(x=shapes().flatmap(lambda s: arrays(s, away_from=[0.0], margin=0.3)),
        exponent=st.sampled_from([2, 3, -1, -2, 0, 1, 2.0, 3.0]), seed=SEEDS)
 def test_pow_integer_exponent_any_sign_of_base(form, x, exponent, seed):
-    def fn(t):
-        return t ** exponent if form == "operator" else t.pow(exponent)
-
-    check_op(fn, fn, [x], seed)
+    torch = import_torch()
+    forms = {"operator": lambda lib, t: t ** exponent, "function": lambda lib, t: lib.pow(t, exponent),
+             "method": lambda lib, t: t.pow(exponent)}
+    check_op(lambda t: forms[form](tr, t), lambda t: forms[form](torch, t), [x], seed)
 
 
 @given(x=shapes().flatmap(positive_arrays), exponent=st.sampled_from([0.5, 1.5, -0.5, -2.5, 0.25]), seed=SEEDS)
@@ -94,13 +95,41 @@ def test_pow_exponent_must_be_a_number():
         x ** tr.tensor([2.0, 2.0])
 
 
-@pytest.mark.parametrize("form", ["operator", "method"])
+@pytest.mark.parametrize("form", ["operator", *FORMS])
 @given(x=shapes().flatmap(arrays), seed=SEEDS)
 def test_neg(form, x, seed):
-    def fn(t):
-        return -t if form == "operator" else t.neg()
+    torch = import_torch()
+    check_op(lambda t: -t if form == "operator" else call(tr, form, "neg", t),
+             lambda t: -t if form == "operator" else call(torch, form, "neg", t), [x], seed)
 
-    check_op(fn, fn, [x], seed)
+
+NAMED = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", NAMED)
+@given(pair=broadcastable_pair(), seed=SEEDS, data=st.data())
+def test_named_forms_of_binary_ops(name, form, pair, seed, data):
+    """tr.add(x, y) and x.add(y) (likewise sub, mul, div), with broadcasting, against torch's same forms."""
+    torch = import_torch()
+    a, b = data.draw(operand(pair[0], NAMED[name])), data.draw(operand(pair[1], NAMED[name]))
+    check_op(lambda x, y: call(tr, form, name, x, y), lambda x, y: call(torch, form, name, x, y), [a, b], seed)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", ["add", "sub"])
+@given(pair=broadcastable_pair(), alpha=st.sampled_from([2, -0.5, 1, 0]), other_is_number=st.booleans(), seed=SEEDS,
+       data=st.data())
+def test_add_and_sub_scale_the_other_operand_by_alpha(name, form, pair, alpha, other_is_number, seed, data):
+    """torch.add(x, y, alpha=a) = x + a*y and torch.sub(x, y, alpha=a) = x - a*y, for a tensor or a number y."""
+    torch = import_torch()
+    a, b = data.draw(arrays(pair[0])), data.draw(arrays(pair[1]))
+    if other_is_number:
+        check_op(lambda x: call(tr, form, name, x, 1.5, alpha=alpha),
+                 lambda x: call(torch, form, name, x, 1.5, alpha=alpha), [a], seed)
+    else:
+        check_op(lambda x, y: call(tr, form, name, x, y, alpha=alpha),
+                 lambda x, y: call(torch, form, name, x, y, alpha=alpha), [a, b], seed)
 
 
 def test_operand_used_twice_gets_both_gradients():
@@ -134,7 +163,37 @@ PROMOTIONS = {
     "mul_float64_tensor": lambda lib: lib.ones(2) * lib.ones(2, dtype=lib.float64),
     "int64_tensor_times_zero_dim_float64": lambda lib: lib.tensor([1, 2]) * lib.tensor(0.5, dtype=lib.float64),
     "bool_tensor_plus_python_int": lambda lib: lib.tensor([True, False]) + 1,
+    # when every tensor operand is 0-d, a NumPy scalar is still weak, like a Python number
+    "zero_dim_float32_times_numpy_float64": lambda lib: lib.ones(3).sum() * np.float64(0.1),
+    "numpy_float64_times_zero_dim_float32": lambda lib: np.float64(0.1) * lib.ones(3).sum(),
+    "int64_tensor_times_numpy_float64": lambda lib: lib.tensor([1, 2]) * np.float64(0.5),
+    "zero_dim_int64_times_numpy_float64": lambda lib: lib.tensor(1) * np.float64(0.5),
+    "zero_dim_float64_times_numpy_float32": lambda lib: lib.tensor(1.0, dtype=lib.float64) * np.float32(0.5),
+    "zero_dim_int32_times_numpy_int64": lambda lib: lib.tensor(1, dtype=lib.int32) * np.int64(2),
+    "zero_dim_bool_times_numpy_int64": lambda lib: lib.tensor(True) * np.int64(2),
+    "zero_dim_bool_plus_numpy_bool": lambda lib: lib.tensor(True) + np.bool_(True),  # torch reads np.bool_ as a float
+    "zero_dim_float32_times_python_int": lambda lib: lib.ones(3).sum() * 2,
+    # 0-d tensors against each other promote normally; against a dimensioned tensor only by a higher category
+    "zero_dim_float32_times_zero_dim_float64": lambda lib: lib.tensor(1.0) * lib.tensor(2.0, dtype=lib.float64),
+    "zero_dim_int32_times_zero_dim_float64": lambda lib: lib.tensor(1, dtype=lib.int32) * lib.tensor(2.0,
+                                                                                                   dtype=lib.float64),
+    "int32_tensor_plus_zero_dim_int64": lambda lib: lib.tensor([1, 2], dtype=lib.int32) + lib.tensor(2),
+    "bool_tensor_plus_zero_dim_int32": lambda lib: lib.tensor([True]) + lib.tensor(2, dtype=lib.int32),
+    "where_zero_dim_float64_and_float32": lambda lib: lib.where(lib.ones(2) > 0, lib.tensor(1.0, dtype=lib.float64),
+                                                                lib.ones(2)),
+    # pow: the exponent promotes like any scalar operand
+    "int64_tensor_to_python_float_power": lambda lib: lib.tensor([1, 2, 3]) ** 0.5,
+    "int64_tensor_to_numpy_float64_power": lambda lib: lib.tensor([1, 2, 3]) ** np.float64(0.5),
+    "int64_tensor_to_python_int_power": lambda lib: lib.tensor([1, 2, 3]) ** 2,
+    "int32_tensor_to_python_int_power": lambda lib: lib.tensor([1, 2], dtype=lib.int32) ** 2,
+    "bool_tensor_to_python_int_power": lambda lib: lib.tensor([True, False]) ** 2,
+    "float32_tensor_to_python_int_power": lambda lib: lib.ones(2) ** 2,
+    "float64_tensor_to_numpy_float32_power": lambda lib: lib.ones(2, dtype=lib.float64) ** np.float32(2.0),
+    "zero_dim_float32_to_numpy_float64_power": lambda lib: lib.tensor(2.0) ** np.float64(0.5),
+    "clamp_int64_tensor_to_python_float": lambda lib: lib.tensor([1, 2]).clamp(0.5),
     # integer inputs to ops with a real-valued result become torch's default float32 (NumPy: float64)
+    "int64_tensor_divided_by_zero_dim_float64": lambda lib: lib.tensor([1, 2]) / lib.tensor(0.5, dtype=lib.float64),
+    "zero_dim_int64_divided_by_numpy_int64": lambda lib: lib.tensor(3) / np.int64(2),
     "int64_tensor_true_division": lambda lib: lib.tensor([1, 2]) / lib.tensor([2, 4]),
     "int64_tensor_divided_by_python_int": lambda lib: lib.tensor([1, 2]) / 2,
     "exp_of_int64_tensor": lambda lib: lib.tensor([1, 2]).exp(),
@@ -145,4 +204,39 @@ PROMOTIONS = {
 @pytest.mark.parametrize("case", PROMOTIONS)
 def test_weak_operands_promote_like_torch(case):
     torch = import_torch()
-    assert PROMOTIONS[case](tr).dtype == numpy_dtype(PROMOTIONS[case](torch).dtype)
+    ours, theirs = PROMOTIONS[case](tr), PROMOTIONS[case](torch)
+    assert ours.dtype == numpy_dtype(theirs.dtype)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+OPERAND_KINDS = ["tensor", "zero_dim", "python", "numpy"]
+OPERAND_DTYPES = [np.bool_, np.int32, np.int64, np.float32, np.float64]
+
+
+def make_operand(lib, kind, dtype):
+    """A bool, int or float operand of one kind: a (2,) tensor, a 0-d tensor, a Python number or a NumPy number."""
+    value = {"b": True, "i": 3, "f": 0.5}[np.dtype(dtype).kind]
+    if kind == "python":
+        return value
+    if kind == "numpy":
+        return np.dtype(dtype).type(value)
+    array = np.array([value, value] if kind == "tensor" else value, dtype=dtype)
+    return tr.tensor(array) if lib is tr else lib.from_numpy(array)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.mul, operator.truediv], ids=lambda op: op.__name__)
+def test_every_operand_kind_and_dtype_pair_promotes_like_torch(op):
+    """All pairs of (kind, dtype) with at least one tensor, on either side; a Python number only in its own type."""
+    torch = import_torch()
+    operands = [(kind, dtype) for kind in OPERAND_KINDS for dtype in OPERAND_DTYPES
+                if kind != "python" or dtype in (np.bool_, np.int64, np.float64)]
+    wrong = []
+    for (kind_a, dtype_a), (kind_b, dtype_b) in itertools.product(operands, repeat=2):
+        if kind_a in ("python", "numpy") and kind_b in ("python", "numpy"):
+            continue
+        ours = op(make_operand(tr, kind_a, dtype_a), make_operand(tr, kind_b, dtype_b))
+        theirs = op(make_operand(torch, kind_a, dtype_a), make_operand(torch, kind_b, dtype_b))
+        if ours.dtype != numpy_dtype(theirs.dtype):
+            pair = f"{kind_a} {np.dtype(dtype_a)}, {kind_b} {np.dtype(dtype_b)}"
+            wrong.append(f"{pair}: {ours.dtype} (torch {theirs.dtype})")
+    assert not wrong, "\n".join(wrong)

@@ -1,15 +1,18 @@
 """The Tensor and its graph: construction, dtypes, accumulation, graph shapes, no_grad, memory, errors."""
 
 import gc
+import re
 import weakref
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinyreg as tr
-from tests.helpers import assert_close, import_torch
+from tests.helpers import assert_close, import_torch, numpy_dtype
+from tests.strategies import shapes
 
 
 # ---- construction and dtypes -----------------------------------------------------------------------------------
@@ -44,17 +47,91 @@ def test_array_facts_and_conversions():
         tr.tensor([1.0], requires_grad=True).numpy()
 
 
-def test_repr_looks_like_torch():
+def test_numpy_conversion_follows_numpy2_copy_contract():
+    t = tr.tensor([1.0, 2.0, 3.0])
+    copied = np.array(t)  # np.array copies by default (copy=True)
+    copied[0] = 5
+    assert t.data[0] == 1.0, "np.array(t) must not hand out the tensor's own buffer"
+    assert np.shares_memory(np.asarray(t), t.data)  # copy=None: no copy needed, none made
+    assert np.shares_memory(np.array(t, copy=False), t.data)
+    converted = np.asarray(t, dtype=np.float64)  # a dtype change needs a copy, so copy=None makes one
+    assert converted.dtype == np.float64 and not np.shares_memory(converted, t.data)
+    with pytest.raises(ValueError, match="copy"):
+        np.array(t, dtype=np.float64, copy=False)
+
+
+# Element values that drive each of torch's print modes: anything float32 can hold (nan, inf, subnormals, 3e38:
+# scientific), whole numbers (integer mode), moderate fractions (fixed), and tiny or wide-ranging ones (scientific).
+PRINTED_VALUES = st.sampled_from([
+    st.floats(width=32),
+    st.integers(-10**5, 10**5).map(float),
+    st.floats(-100, 100, width=32),
+    st.sampled_from([0.0, -0.0, 1.0, 0.5, 1e-5, 2000.0, np.nan, np.inf, -np.inf]),
+])
+
+
+def torch_repr(t) -> str:
+    """torch's repr with the module prefix tinyreg uses (the only naming difference)."""
+    return repr(t).replace("torch.", "tinyreg.")
+
+
+def suffixes_on_one_line(text: str) -> str:
+    """Undo the wrapping of ``dtype=...``/``grad_fn=...`` suffixes past 80 columns, which "tinyreg." (2 characters
+    longer than "torch.") can shift; where tinyreg wraps is tested on its own below."""
+    return re.sub(r",\n +(?=dtype=|grad_fn=|requires_grad=)", ", ", text)
+
+
+@given(data=st.data())
+def test_repr_matches_torch_for_float32(data):
+    # sides up to 12 make rows wrap past 80 columns and 3-D shapes pass 1000 elements (summarized with ...)
+    shape = data.draw(shapes(0, 3, max_side=12))
+    values = data.draw(PRINTED_VALUES.flatmap(lambda el: hnp.arrays(np.float32, shape, elements=el)))
+    torch = import_torch()
+    assert repr(tr.tensor(values)) == torch_repr(torch.tensor(values))
+
+
+@given(data=st.data(), dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.bool_]),
+       requires_grad=st.booleans())
+def test_repr_matches_torch_for_other_dtypes_and_grad_suffixes(data, dtype, requires_grad):
+    shape = data.draw(shapes(0, 2, min_side=0, max_side=5))  # sides of 0: empty tensors show their size
+    if np.dtype(dtype).kind == "f":
+        values = data.draw(PRINTED_VALUES.flatmap(lambda el: hnp.arrays(dtype, shape, elements=el)))
+    else:
+        values = data.draw(hnp.arrays(dtype, shape))
+        requires_grad = False
+    torch = import_torch()
+    ours, theirs = tr.tensor(values, requires_grad=requires_grad), torch.tensor(values, requires_grad=requires_grad)
+    pairs = [(ours, theirs)]
+    if requires_grad:  # an op's output names its backward, e.g. grad_fn=<MulBackward0>
+        pairs += [(ours * 2.0, theirs * 2.0), (-ours + 1, -theirs + 1)]
+    for a, b in pairs:
+        assert suffixes_on_one_line(repr(a)) == suffixes_on_one_line(torch_repr(b))
+
+
+@pytest.mark.parametrize("shape", [(2000,), (40, 50), (11, 10, 12), (3, 400)])
+def test_repr_summarizes_large_tensors_like_torch(shape):
+    values = (np.random.default_rng(0).standard_normal(shape) * 100).astype(np.float32)
+    values.flat[values.size // 2] = 1e-7  # hidden by the summary, so it must not switch the mode to scientific
+    torch = import_torch()
+    assert repr(tr.tensor(values)) == torch_repr(torch.tensor(values))
+
+
+def test_repr_examples():
+    x = tr.tensor([1.5, 2.25], requires_grad=True)
+    assert repr(x * 2.0) == "tensor([3.0000, 4.5000], grad_fn=<MulBackward0>)"
+    assert repr(tr.tensor(3.5)) == "tensor(3.5000)"
     assert repr(tr.tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert repr(tr.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert repr(tr.tensor([3.7835e-44])) == "tensor([3.7835e-44])"
     assert repr(tr.tensor([1.0], dtype=tr.float64)) == "tensor([1.], dtype=tinyreg.float64)"
-    x = tr.tensor(2.0, requires_grad=True)
-    assert repr(x * x) == "tensor(4., grad_fn=<MulBackward>)"
+    # torch's rule for a suffix that would pass 80 columns: it goes on its own line, under the first bracket
+    assert repr(tr.tensor([-10.5] * 3, dtype=tr.float64, requires_grad=True)) == (
+        "tensor([-10.5000, -10.5000, -10.5000], dtype=tinyreg.float64,\n       requires_grad=True)")
 
 
 def test_constructors_shapes_dtypes_and_seed():
     assert tr.zeros(2, 3).shape == tr.ones((2, 3)).shape == (2, 3)
     assert tr.full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert tr.full((2,), 7, dtype=tr.float64).dtype == np.float64
     assert tr.arange(4).dtype == np.int64 and tr.arange(0.0, 1.0, 0.5).dtype == np.float32
     assert tr.zeros_like(tr.ones(2, dtype=tr.float64)).dtype == np.float64
     tr.manual_seed(3)
@@ -67,6 +144,14 @@ def test_constructors_shapes_dtypes_and_seed():
     assert np.all((b[1].data >= 0) & (b[1].data < 1))
     with pytest.raises(ValueError, match="seed"):
         tr.manual_seed(-1)
+
+
+@pytest.mark.parametrize("fill_value", [3, -2, True, 3.0, np.int32(3), np.float64(3.5), np.bool_(False)])
+def test_full_infers_its_dtype_from_the_fill_value_like_torch(fill_value):
+    torch = import_torch()
+    ours, theirs = tr.full((2,), fill_value), torch.full((2,), fill_value)
+    assert ours.dtype == numpy_dtype(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()
 
 
 # ---- gradient accumulation and graph shapes ----------------------------------------------------------------------
@@ -153,6 +238,24 @@ def test_no_grad_builds_no_graph_as_context_and_decorator():
 
     assert not double(x).requires_grad
     assert (x * 2).requires_grad
+
+
+def test_no_grad_decorates_with_and_without_parentheses_like_torch():
+    torch = import_torch()
+    for lib in (torch, tr):  # torch first: the test also pins the behaviour being copied
+        @lib.no_grad
+        def bare(t):
+            """Doubles t."""
+            return t * 2
+
+        @lib.no_grad()
+        def called(t):
+            return t * 2
+
+        x = lib.ones(2, requires_grad=True)
+        assert not bare(x).requires_grad and not called(x).requires_grad, lib.__name__
+        assert (bare.__name__, bare.__doc__) == ("bare", "Doubles t."), lib.__name__
+        assert (x * 2).requires_grad and lib.is_grad_enabled(), lib.__name__
 
 
 def test_detach_and_requires_grad_():

@@ -10,9 +10,9 @@
 from tinyreg.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from tinyreg.grad_mode import is_grad_enabled, no_grad
 from tinyreg.gradcheck import GradcheckError, gradcheck
-from tinyreg.ops import (abs, amax, argmax, cat, clamp, exp, flatten, log, log_softmax, logsumexp, matmul, max, mean,
-                         permute, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
-                         unsqueeze, var, where)
+from tinyreg.ops import (abs, add, amax, argmax, cat, clamp, div, exp, flatten, log, log_softmax, logsumexp, matmul,
+                         max, mean, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub,
+                         sum, tanh, transpose, unsqueeze, var, where)
 from tinyreg.random import manual_seed
 from tinyreg.tensor import Function, Tensor, bool_, float32, float64, int32, int64, tensor
 from tinyreg.serialization import load, save

@@ -7,7 +7,7 @@ Floating tensors default to float32, as in torch. Random ones draw from tinyreg'
 import numpy as np
 
 from tinyreg.random import generator
-from tinyreg.tensor import Tensor, float32
+from tinyreg.tensor import Tensor, float32, scalar_dtype
 
 
 def _shape(size):
@@ -28,8 +28,10 @@ def ones(*size, dtype=float32, requires_grad=False) -> Tensor:
     return _make(np.ones(_shape(size)), dtype, requires_grad)
 
 
-def full(size, fill_value, dtype=float32, requires_grad=False) -> Tensor:
-    return _make(np.full(_shape((size,)), fill_value), dtype, requires_grad)
+def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype, unless given, is torch's for that number standing alone:
+    bool for a bool, int64 for an integer, float32 for a float (Python or NumPy alike)."""
+    return _make(np.full(_shape((size,)), fill_value), dtype or scalar_dtype(fill_value), requires_grad)
 
 
 def randn(*size, dtype=float32, requires_grad=False) -> Tensor:

@@ -19,7 +19,14 @@ class no_grad:
 
     >>> with tr.no_grad():
     ...     y = x * 2          # y.requires_grad is False, no graph is built
+
+    As a decorator it works with and without parentheses (``@tr.no_grad()`` and ``@tr.no_grad``), as in torch 2.
     """
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        return cls()(fn)  # bare ``@no_grad``: the class itself received the function
 
     def __enter__(self):
         global _enabled

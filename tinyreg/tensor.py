@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyreg import grad_mode
+from tinyreg.tensor_repr import tensor_repr
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -38,10 +39,10 @@ class Function:
     """
 
     __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
-    # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (promote_like_torch).
+    # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     promotes = False
-    # Ops whose result is a real number even for integer inputs (division, exp, mean, ...) set this: torch first turns
-    # integer and bool inputs into its default float32, where NumPy would give float64.
+    # Ops whose result is a real number even for integer inputs (division, exp, mean, ...) set this: torch turns an
+    # integer or bool result type into its default float32, where NumPy would give float64.
     floating = False
 
     def save_for_backward(self, *arrays):
@@ -56,11 +57,9 @@ class Function:
         """
         ctx = cls()
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        if cls.floating:
-            arrays = [a.astype(float32) if isinstance(a, np.ndarray) and a.dtype.kind in "biu" else a for a in arrays]
-        if cls.promotes:
-            arrays = promote_like_torch(arrays)
-        # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
+        if cls.promotes or cls.floating:  # (a single operand "promotes" to its own dtype)
+            arrays = promote_like_torch(arrays, floating=cls.floating)
+        # A NumPy scalar parameter (clamp's bounds) must stay "weak" like a Python number.
         params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         try:
             out = cls.forward(ctx, *arrays, **params)
@@ -85,49 +84,92 @@ class Function:
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
+_SCALAR_DEFAULT = {0: bool_, 1: int64, 2: float32, 3: np.dtype(np.complex64)}
 
 
 def _is_python_number(a) -> bool:
-    # np.float64 subclasses float, but NumPy treats it as a strong (typed) scalar, so it is not a Python number here.
+    # np.float64 subclasses float; NumPy treats it as a typed scalar, so converting it is up to promote_like_torch.
     return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
 
 
-def promote_like_torch(operands: list) -> list:
-    """Convert operands to the dtype torch's type promotion gives, which differs from NumPy's in three ways.
+def _is_scalar(a) -> bool:
+    """A Python or NumPy number: torch treats both as "weak" (``np.float64(0.5)`` acts like ``0.5``)."""
+    return _is_python_number(a) or isinstance(a, np.generic)
 
-    torch only lets an operand widen the result within the highest *category* present (bool < int < float), and
-    counts scalars and 0-d tensors only when they are of a higher category than the dimensioned tensors:
 
-        float32 tensor * int64 tensor       -> float32   (NumPy: float64)
-        float32 tensor * np.float64(0.5)    -> float32   (NumPy: float64)
-        int64 tensor * 0.5                  -> float32, torch's default float (NumPy: float64)
+def scalar_dtype(value) -> np.dtype:
+    """The dtype torch gives a number standing alone: bool, int64, float32 (its default float) or complex64.
 
-    Python numbers stay Python numbers (NumPy already treats them as weak); arrays and NumPy scalars of another dtype
-    are converted. Without the rule, ``loss + lam * penalty`` with ``lam`` from ``np.logspace`` would silently turn a
+    ``np.bool_`` counts as a float, as in torch, whose argument parser reads every NumPy scalar that is not an
+    integer as a double (``torch.tensor([1, 2]) + np.bool_(True)`` is float32).
+    """
+    if isinstance(value, np.bool_):
+        return float32
+    return _SCALAR_DEFAULT[_CATEGORY[np.asarray(value).dtype.kind]]
+
+
+def _promote_types(a, b):
+    """``torch.promote_types``: NumPy's rule within a category, the higher category's dtype across categories.
+
+    NumPy widens int64 with float32 to float64; torch keeps float32 (an integer never widens a float).
+    """
+    if a is None or b is None:
+        return b if a is None else a
+    if _CATEGORY[a.kind] != _CATEGORY[b.kind] and min(_CATEGORY[a.kind], _CATEGORY[b.kind]) <= 1:
+        return a if _CATEGORY[a.kind] > _CATEGORY[b.kind] else b
+    return np.promote_types(a, b)
+
+
+def _weaker_only_raises_category(stronger, weaker):
+    """Combine a stronger group's dtype with a weaker group's: the weaker one counts only if its category is higher.
+
+    A float tensor with a complex scalar becomes complex of the tensor's precision, as in torch.
+    """
+    if weaker is None or (stronger is not None and _CATEGORY[weaker.kind] <= _CATEGORY[stronger.kind]):
+        return stronger
+    if stronger is not None and stronger.kind == "f":
+        return np.result_type(stronger, np.complex64)
+    return weaker
+
+
+def result_type(operands: list) -> np.dtype:
+    """The dtype torch gives an op on ``operands`` (tensors, arrays, Python and NumPy numbers).
+
+    Operands fall into three groups of decreasing strength: tensors with dimensions, 0-d tensors, and numbers
+    (Python or NumPy, each counted as bool, int64, float32 or complex64). Each group promotes within itself; a weaker
+    group changes the result only when its category (bool < int < float < complex) is higher:
+
+        float32 tensor * float64 tensor          -> float64
+        float32 tensor * 0-d float64 tensor      -> float32   (NumPy: float64)
+        0-d float32 tensor * np.float64(0.1)     -> float32   (NumPy: float64)
+        int64 tensor * np.float64(0.5)           -> float32, torch's default float (NumPy: float64)
+        int32 tensor + 0-d int64 tensor          -> int32
+        int64 tensor * 0-d float64 tensor        -> float64
+    """
+    groups = [None, None, None]  # dimensioned, 0-d, numbers
+    for a in operands:
+        if _is_scalar(a):
+            group, dtype = 2, scalar_dtype(a)
+        else:
+            a = np.asarray(a)
+            group, dtype = (0 if a.ndim > 0 else 1), a.dtype
+        groups[group] = _promote_types(groups[group], dtype)
+    dimensioned, zero_dim, numbers = groups
+    return _weaker_only_raises_category(dimensioned, _weaker_only_raises_category(zero_dim, numbers))
+
+
+def promote_like_torch(operands: list, floating: bool = False) -> list:
+    """Convert array operands to :func:`result_type` (to float32 if ``floating`` and it is integral or bool).
+
+    Python numbers stay Python numbers, which NumPy treats as weak too; NumPy numbers become 0-d arrays of the
+    result dtype. Without this, ``loss + lam * penalty`` with ``lam`` from ``np.logspace`` would silently turn a
     float32 model into float64.
     """
-    def highest(dtypes):
-        if not dtypes:
-            return -1, None
-        top = max(_CATEGORY[d.kind] for d in dtypes)
-        return top, np.result_type(*(d for d in dtypes if _CATEGORY[d.kind] == top))
-
-    dimensioned = [a.dtype for a in operands if isinstance(a, np.ndarray) and a.ndim > 0]
-    zero_dim = [np.asarray(a).dtype for a in operands if isinstance(a, np.generic) or
-                (isinstance(a, np.ndarray) and a.ndim == 0)]
-    category, dtype = highest(dimensioned)
-    zero_category, zero_dtype = highest(zero_dim)
-    if zero_category > category:
-        category, dtype = zero_category, zero_dtype
-    python = [a for a in operands if _is_python_number(a)]
-    if python:
-        python_category = max(_CATEGORY["b" if isinstance(a, bool) else np.asarray(a).dtype.kind] for a in python)
-        if python_category > category:
-            category, dtype = python_category, {0: bool_, 1: int64, 2: float32, 3: np.dtype(np.complex64)}[python_category]
-    if dtype is None:
-        return operands
-    return [a if _is_python_number(a) or np.asarray(a).dtype == dtype
-            else np.asarray(a).astype(dtype) for a in operands]
+    dtype = result_type(operands)
+    if floating and dtype.kind in "biu":
+        dtype = float32
+    return [a if _is_python_number(a) or (isinstance(a, np.ndarray) and a.dtype == dtype)
+            else np.asarray(a, dtype=dtype) for a in operands]
 
 
 def reduce_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -243,7 +285,10 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The data for NumPy, under NumPy 2's contract: ``copy=True`` always copies (``np.array(t)``), ``copy=None``
+        copies only to change the dtype (``np.asarray(t)`` shares memory), ``copy=False`` raises ValueError if a
+        copy is needed. ``np.array`` itself implements exactly that contract."""
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -267,15 +312,9 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, like torch
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
-        extras = []
-        if self.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype=tinyreg.{self.dtype.name}")
-        if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
+        """torch's text form, e.g. ``tensor([1.5000, 2.2500], grad_fn=<MulBackward0>)`` (see tinyreg.tensor_repr)."""
+        grad_fn_name = None if self._ctx is None else f"{type(self._ctx).__name__}Backward0"
+        return tensor_repr(self.data, grad_fn_name, self.requires_grad)
 
     # ---- gradients -----------------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -364,36 +403,38 @@ class Tensor:
                 stack.extend((p, False) for p in node._ctx.parents if p is not None and id(p) not in visited)
         return order
 
-    # ---- operators (each delegates to an op in tinyreg.ops) ------------------------------------------------------
-    def __add__(self, other):
-        return ops.add(self, other)
+    # ---- arithmetic: methods as in torch (``x.add(y, alpha=2)``), and the operators are the same methods ----------
+    def add(self, other, *, alpha=1):
+        return ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return ops.mul(self, other)
+
+    def div(self, other):
+        return ops.div(self, other)
+
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
+    def neg(self):
+        return ops.neg(self)
+
+    __add__, __sub__, __mul__, __truediv__, __pow__, __neg__ = add, sub, mul, div, pow, neg
 
     def __radd__(self, other):
         return ops.add(other, self)
 
-    def __sub__(self, other):
-        return ops.sub(self, other)
-
     def __rsub__(self, other):
         return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
 
     def __rmul__(self, other):
         return ops.mul(other, self)
 
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
     def __rtruediv__(self, other):
         return ops.div(other, self)
-
-    def __pow__(self, exponent):
-        return ops.pow(self, exponent)
-
-    def __neg__(self):
-        return ops.neg(self)
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
@@ -444,12 +485,6 @@ class Tensor:
 
     def abs(self):
         return ops.abs(self)
-
-    def neg(self):
-        return ops.neg(self)
-
-    def pow(self, exponent):
-        return ops.pow(self, exponent)
 
     def clamp(self, min=None, max=None):
         return ops.clamp(self, min, max)

@@ -86,7 +86,12 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = x^p for a constant number p;   dz/dx = p * x^(p-1)   (0 when p = 0, as in torch)."""
+    """z = x^p for a constant number p;   dz/dx = p * x^(p-1)   (0 when p = 0, as in torch).
+
+    The exponent takes part in type promotion like any operand: int tensor ** 0.5 is float32, int ** 2 stays int.
+    """
+
+    promotes = True
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -99,16 +104,18 @@ class Pow(Function):
         (x,) = ctx.saved
         p = ctx.exponent
         if p == 0:
-            return (np.zeros_like(grad),)
-        return (grad * (p * np.power(x, p - 1)),)
+            return np.zeros_like(grad), None
+        return grad * (p * np.power(x, p - 1)), None
 
 
-def add(x, y):
-    return Add.apply(x, y)
+def add(x, y, *, alpha=1):
+    """x + alpha * y, like ``torch.add`` (``y * alpha`` is an ordinary product: a Mul node when y is a tensor)."""
+    return Add.apply(x, y if alpha == 1 else y * alpha)
 
 
-def sub(x, y):
-    return Sub.apply(x, y)
+def sub(x, y, *, alpha=1):
+    """x - alpha * y, like ``torch.sub``."""
+    return Sub.apply(x, y if alpha == 1 else y * alpha)
 
 
 def mul(x, y):
@@ -127,4 +134,4 @@ def pow(x, exponent):
     """``x ** exponent`` for a constant Python/NumPy number ``exponent``."""
     if not isinstance(exponent, (int, float, np.integer, np.floating)):
         raise TypeError(f"pow: the exponent must be a number (a constant), got {type(exponent).__name__}")
-    return Pow.apply(x, exponent=exponent)
+    return Pow.apply(x, exponent)

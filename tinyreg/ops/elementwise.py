@@ -6,7 +6,7 @@ interval [min, max].
 
 import numpy as np
 
-from tinyreg.tensor import Function, Tensor
+from tinyreg.tensor import Function, Tensor, result_type
 
 
 class Exp(Function):
@@ -128,10 +128,14 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi);   dy/dx = 1 where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi);   dy/dx = 1 where lo <= x <= hi, else 0.
+
+    The bounds take part in type promotion like scalar operands: an int tensor clamped to 0.5 becomes float32.
+    """
 
     @staticmethod
     def forward(ctx, x, lo, hi):
+        x = x.astype(result_type([x] + [b for b in (lo, hi) if b is not None]), copy=False)
         ctx.save_for_backward(x)
         ctx.bounds = lo, hi
         return np.clip(x, lo, hi)

@@ -23,7 +23,9 @@ def resolve_axis(axis, dim, keepdims=False, keepdim=None):
 
 
 def normalized_axes(axis, ndim):
-    """The reduced axes as a sorted tuple of non-negative ints."""
+    """The axes ``axis`` (an int, a tuple or None = all) names in an ``ndim``-dim tensor, as a sorted tuple of
+    non-negative ints; an axis outside [-ndim, ndim) raises torch's IndexError. Every op taking a dim checks it here.
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -190,6 +192,8 @@ def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the largest element (int64, no gradient); the whole tensor is flattened when axis is None."""
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if axis is not None:
+        normalized_axes(axis, data.ndim)  # an out-of-range axis: torch's IndexError, not NumPy's AxisError
     return Tensor._wrap(np.argmax(data, axis=axis, keepdims=keepdims).astype(np.int64))
 
 

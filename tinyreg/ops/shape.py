@@ -116,7 +116,9 @@ def reshape(x, *shape):
 
 def permute(x, *dims):
     dims = _shape_arg(dims)
-    axes = tuple(d + x.ndim if d < 0 else d for d in dims)  # backward inverts the order, so it must be non-negative
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    axes = tuple(normalized_axes(d, x.ndim)[0] for d in dims)  # backward inverts the order: must be non-negative
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Permute.apply(x, dims=axes)
@@ -130,11 +132,9 @@ def transpose(x, dim0, dim1):
 
 
 def unsqueeze(x, dim):
-    rank = x.ndim + 1
-    if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})")
+    (dim,) = normalized_axes(dim, x.ndim + 1)  # the new axis may also go after the last one
     shape = list(x.shape)
-    shape.insert(dim % rank, 1)
+    shape.insert(dim, 1)
     return Reshape.apply(x, shape=tuple(shape))
 
 
@@ -171,4 +171,7 @@ def cat(tensors, axis=0, *, dim=None):
 
 
 def stack(tensors, axis=0, *, dim=None):
-    return Stack.apply(*tensors, axis=axis if dim is None else dim)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0].data) + 1)
+    return Stack.apply(*tensors, axis=axis)

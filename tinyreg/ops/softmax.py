@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tinyreg.ops.reduce import resolve_axis
+from tinyreg.ops.reduce import normalized_axes, resolve_axis
 from tinyreg.tensor import Function
 
 
@@ -28,6 +28,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        axis = normalized_axes(axis, x.ndim)  # range-checked (IndexError like torch); () for a 0-d x
         e = np.exp(_shift_by_max(x, axis))
         s = e / np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(s)
@@ -47,6 +48,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        axis = normalized_axes(axis, x.ndim)
         y = stable_log_softmax(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
