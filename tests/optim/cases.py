@@ -1,10 +1,12 @@
 """What the optimizer tests share: hyperparameter and gradient strategies, the torch runs, the tolerance rule.
 
 Tolerance rule for comparing with torch (derived in test_optim_torch.py's docstring): SGD is compared bit for bit;
-Adam, whose line 12 torch evaluates differently and with a ±1-ulp square root, per element to
+Adam one step at a time, both sides starting from the same θ_{t−1}, m_{t−1}, v_{t−1} (v_max) and t, per element to
 
-    |θ − θ_torch| ≤ C·ε·(|θ_torch| + Σ_s |θ_s − θ_{s−1}|)        (C = 8; ε the dtype's machine epsilon)
-    |m − m_torch| ≤ C·ε·T·G,   |v − v_torch| ≤ C·ε·T·G²       (G = max_s |g_s| + λ·|θ_s|, bounding every m, √v)
+    |x − x_torch| ≤ C·ε·scale(x)      for x in θ_t, m_t, v_t, v_max_t      (C = 8; ε the dtype's machine epsilon)
+
+where scale(x) is the step evaluated in absolute values (:func:`adam_magnitudes`): the size of the terms each line
+sums, which bounds what that line's roundings can change.
 """
 
 import numpy as np
@@ -57,32 +59,58 @@ def initial_values(seed, shapes, dtype):
     return [rng.standard_normal(shape).astype(dtype) for shape in shapes]
 
 
+def snapshot(optimizer, params):
+    """Per parameter, θ (key ``"param"``) and the optimizer's state, as NumPy copies; works for torch and tinyreg."""
+    def copy(x):
+        return np.array(x.numpy() if hasattr(x, "numpy") else x)       # a torch tensor, or already an ndarray
+    state = optimizer.state
+    return [{"param": copy(p.data), **{k: copy(v) for k, v in state.get(p, {}).items()}} for p in params]
+
+
 def torch_trajectory(make_optimizer, values, grad_steps):
-    """Run a torch optimizer over the gradient sequence; returns (θ after every step per param, optimizer, params)."""
+    """Run a torch optimizer over the gradient sequence; returns its snapshots, before the first step and after each."""
     torch = import_torch()
     torch.set_num_threads(1)
     params = [torch.tensor(v.copy(), requires_grad=True) for v in values]
     optimizer = make_optimizer(params)
-    history = []
+    states = [snapshot(optimizer, params)]
     for grads in grad_steps:
         for p, g in zip(params, grads):
             p.grad = torch.tensor(g.copy())
         optimizer.step()
-        history.append([p.detach().numpy().copy() for p in params])
-    return history, optimizer, params
+        states.append(snapshot(optimizer, params))
+    return states
 
 
-def assert_theta_close(actual, history, initial, dtype, what=""):
-    """The θ rule above; ``history`` is torch's θ after each step for this parameter."""
-    expected = history[-1]
-    path = np.abs(np.diff(np.stack([initial, *history]), axis=0)).sum(axis=0)
-    bound = C * np.finfo(dtype).eps * (np.abs(expected) + path)
-    excess = np.abs(actual.astype(np.float64) - expected) - bound
-    assert np.all(excess <= 0), f"{what}: θ differs from torch beyond C·ε·(|θ| + path) by up to {excess.max():.3g}"
+def adam_magnitudes(before, grad, t, hyper, decay, v_t):
+    """Adam's step t from ``before`` (θ_{t−1} and the moments, none before the first step) with every term replaced
+    by its absolute value: per line, the scale of its rounding error.
+
+    ḡ = |∇f| + λ|θ_{t−1}| (coupled decay); m̄ = |m_{t−1}| + ḡ, unweighted because torch's lerp carries an absolute
+    error in its weight 1 − β₁; v̄ = β₂·v_{t−1} + (1 − β₂)·ḡ²; θ̄ = |keep|·|θ_{t−1}| + lr/(1 − β₁ᵗ)·m̄/(√(v_t/(1 − β₂ᵗ))
+    + ε), the update through which a rounding of m_t reaches θ_t. ``v_t`` is the second moment the step divides by
+    (v_max_t with AMSGrad): a denominator has no cancellation, so its own value is its scale.
+    """
+    lr, beta1, beta2, lambda_ = hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["lambda_"]
+    theta = np.abs(before["param"].astype(np.float64))
+    g_bar = np.abs(grad.astype(np.float64)) + (lambda_ * theta if decay == "l2" else 0.0)
+    m_bar = np.abs(before.get("exp_avg", 0.0)) + g_bar
+    v_bar = beta2 * before.get("exp_avg_sq", 0.0) + (1 - beta2) * g_bar * g_bar
+    keep = abs(1 - lr * lambda_) if decay == "decoupled" else 1.0
+    update = lr / (1 - beta1**t) * m_bar / (np.sqrt(np.asarray(v_t, np.float64) / (1 - beta2**t)) + hyper["eps"])
+    return {"param": keep * theta + update, "exp_avg": m_bar, "exp_avg_sq": v_bar,
+            "max_exp_avg_sq": np.maximum(before.get("max_exp_avg_sq", 0.0), v_bar)}
 
 
-def assert_state_close(actual, expected, scale, steps, dtype, what=""):
-    """The state rule above; ``scale`` is G for m and G² for v."""
-    bound = C * np.finfo(dtype).eps * steps * scale
-    excess = np.abs(np.asarray(actual, np.float64) - np.asarray(expected)) - bound
-    assert np.all(excess <= 0), f"{what}: state differs from torch beyond C·ε·T·scale by up to {excess.max():.3g}"
+def assert_adam_step_close(ours, theirs, before, grad, t, hyper, decay, what=""):
+    """The rule above for one step: ``ours`` and ``theirs`` (snapshots after tinyreg's and torch's step ``t`` on
+    ``grad``) must agree on every state array torch keeps, ``before`` being the state both started from."""
+    v_t = theirs["max_exp_avg_sq" if hyper["amsgrad"] else "exp_avg_sq"]
+    scale = adam_magnitudes(before, grad, t, hyper, decay, v_t)
+    unit = np.finfo(before["param"].dtype).eps
+    names = theirs.keys() - {"step"}
+    assert ours.keys() - {"step"} == names, f"{what}: state {sorted(ours)}, torch's {sorted(theirs)}"
+    for name in names:
+        excess = np.abs(ours[name].astype(np.float64) - theirs[name]) - C * unit * scale[name]
+        assert np.all(excess <= 0), (f"{what}, step {t}: {name} differs from torch's beyond C·ε·scale by up to "
+                                     f"{excess.max():.3g}")
