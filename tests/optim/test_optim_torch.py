@@ -192,6 +192,8 @@ def assert_steps_match(steps, adam_hypers=None, decay=None):
             else:
                 assert ours[i].keys() == theirs[i].keys(), f"{what}: {sorted(ours[i])}, torch's {sorted(theirs[i])}"
                 t = int(before[i].get("step", 0)) + 1
+                # torch took tinyreg's count, so the count is checked here: one more per step with a gradient
+                assert int(ours[i]["step"]) == int(theirs[i]["step"]) == t, f"{what}: step count {ours[i]['step']}"
                 assert_adam_step_close(ours[i], theirs[i], before[i], grad, t, adam_hypers[i], decay, what)
 
 
