@@ -74,13 +74,12 @@ def only_term(text: str) -> str:
 
 
 def selected(terms: list[str], optimizer: str, workload: str, implementation: str) -> bool:
-    """``--only`` terms (see :func:`only_term`), each matching an optimizer or workload name or a word of an
-    implementation name.
+    """``--only`` terms (lower-cased by :func:`only_term`), each matching an optimizer or workload name or a word of
+    an implementation name.
 
     Within one kind the terms are alternatives; kinds combine with "and". The ceiling and torch fused always run
     (the other rows are measured against them).
     """
-    terms = [t.lower() for t in terms]
     by_kind = {
         "optimizer": [t for t in terms if t in OPTIMIZERS],
         "workload": [t for t in terms if t in WORKLOADS],

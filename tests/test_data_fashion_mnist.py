@@ -181,6 +181,13 @@ def test_an_empty_tinyreg_data_counts_as_unset(monkeypatch, no_env):
     assert locate_fashion_mnist(None, "test")[0].parent == no_env
 
 
+def test_an_empty_path_argument_is_an_error_not_a_fallback(monkeypatch, no_env):
+    """``--data "$DIR"`` with DIR unset passes "": that must not quietly read the data from somewhere else."""
+    touch_split(no_env)
+    with pytest.raises(DataError, match="path is empty"):
+        locate_fashion_mnist("", "test")
+
+
 def test_both_splits_come_from_one_directory(tmp_path, monkeypatch, no_env):
     """A directory with only the training files does not borrow the test files from elsewhere."""
     train_only = tmp_path / "train-only"

@@ -82,9 +82,13 @@ def fashion_mnist_dir(path=None):
     """Return ``(directory, origin)``: where Fashion-MNIST is read from and which rule chose it.
 
     ``path`` when given, else ``$TINYREG_DATA`` when set (and not empty), else Debian's directory.
-    ``origin`` describes the choice for error messages.
+    ``origin`` describes the choice for error messages. An empty ``path`` is an error, not "no path": it is what
+    ``--data "$DIR"`` passes when DIR is unset, and falling back would hide that.
     """
-    if path is not None and path != "":
+    if path is not None and str(path) == "":
+        raise DataError("the Fashion-MNIST path is empty (an unset variable in --data \"$DIR\"?); give a directory "
+                        f"or leave the argument out to use ${ENV_VAR} or {DEBIAN_DIR}")
+    if path is not None:
         return Path(path), "the path argument (--data)"
     env_dir = os.environ.get(ENV_VAR)
     if env_dir:
