@@ -132,6 +132,55 @@ def test_add_and_sub_scale_the_other_operand_by_alpha(name, form, pair, alpha, o
                  lambda x, y: call(torch, form, name, x, y, alpha=alpha), [a, b], seed)
 
 
+
+def alpha_operand(lib, kind):
+    """One of the operand kinds torch.add/sub meet: tensors of several dtypes, a raw NumPy array (torch: the same
+    array as a tensor), a 0-d tensor and a Python number."""
+    if kind == "python int":
+        return 3
+    dtype, values = {"float32": (np.float32, [1.5, -2.0]), "float16": (np.float16, [1.5, -2.0]),
+                     "int64": (np.int64, [3, -4]), "int32": (np.int32, [3, -4]), "bool": (np.bool_, [True, False]),
+                     "0-d float64": (np.float64, 0.25), "numpy int64": (np.int64, [5, 6])}[kind]
+    array = np.array(values, dtype=dtype)
+    if kind == "numpy int64":
+        return array if lib is tr else lib.from_numpy(array)
+    return tr.tensor(array) if lib is tr else lib.from_numpy(array)
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_never_promotes_and_is_checked_like_torch(name):
+    """torch computes x ± alpha*y in the dtype of x ± y, converting alpha to it: alpha never changes the result dtype
+    (NumPy's int array * 0.5 would be float64), and a float alpha with an integral result, a bool alpha with a
+    non-bool result, or a complex alpha with a real result is a RuntimeError."""
+    torch = import_torch()
+    firsts = ["float32", "float16", "int64", "int32"] + (["bool"] if name == "add" else [])  # torch: no bool sub
+    seconds = ["float32", "int64", "0-d float64", "numpy int64", "python int"] + (["bool"] if name == "add" else [])
+    alphas = [2, -0.5, 1.0, True, np.bool_(True), np.float64(2.0), np.int64(-3), 0.5j]
+    wrong = []
+    for kind_x, kind_y, alpha in itertools.product(firsts, seconds, alphas):
+        def outcome(lib):
+            try:
+                out = getattr(lib, name)(alpha_operand(lib, kind_x), alpha_operand(lib, kind_y), alpha=alpha)
+            except RuntimeError as err:
+                return str(err)
+            return out.dtype if lib is tr else numpy_dtype(out.dtype), np.asarray(out.tolist(), dtype=np.complex128)
+        ours, theirs = outcome(tr), outcome(torch)
+        case = f"{kind_x} {name} {kind_y}, alpha={alpha!r}"
+        if isinstance(theirs, str) or isinstance(ours, str):
+            if not (isinstance(theirs, str) and isinstance(ours, str) and ours.startswith(theirs)):
+                wrong.append(f"{case}: {ours} (torch {theirs})")
+        elif ours[0] != theirs[0] or not np.allclose(ours[1], theirs[1], rtol=1e-3):
+            wrong.append(f"{case}: {ours[0]} {ours[1]} (torch {theirs[0]} {theirs[1]})")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_scaled_operand_of_another_dtype_gets_its_gradient_in_its_dtype(name):
+    """float64 x ± 0.5 * float32 y is float64; dL/dy = ±0.5 dL/dz, returned as float32, as in torch."""
+    x, y = np.array([1.0, -2.0, 3.0]), np.array([0.5, 4.0, -1.5], dtype=np.float32)
+    check_against_torch(lambda a, b: getattr(tr, name)(a, b, alpha=0.5),
+                        lambda a, b: getattr(import_torch(), name)(a, b, alpha=0.5), [x, y])
+
 def test_operand_used_twice_gets_both_gradients():
     def fn(t):
         return t * t - t / (t * t + 1)

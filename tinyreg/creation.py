@@ -30,7 +30,8 @@ def ones(*size, dtype=float32, requires_grad=False) -> Tensor:
 
 def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype, unless given, is torch's for that number standing alone:
-    bool for a bool, int64 for an integer, float32 for a float (Python or NumPy alike)."""
+    int64 for a Python or NumPy integer, float32 for a Python or NumPy float, bool for a Python bool, but float32 for
+    ``np.bool_`` (torch reads it as a float)."""
     return _make(np.full(_shape((size,)), fill_value), dtype or scalar_dtype(fill_value), requires_grad)
 
 

@@ -40,6 +40,7 @@ class Function:
 
     __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
+    # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
     # Ops whose result is a real number even for integer inputs (division, exp, mean, ...) set this: torch turns an
     # integer or bool result type into its default float32, where NumPy would give float64.
@@ -59,7 +60,7 @@ class Function:
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         if cls.promotes or cls.floating:  # (a single operand "promotes" to its own dtype)
             arrays = promote_like_torch(arrays, floating=cls.floating)
-        # A NumPy scalar parameter (clamp's bounds) must stay "weak" like a Python number.
+        # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
         params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         try:
             out = cls.forward(ctx, *arrays, **params)
@@ -85,6 +86,7 @@ class Function:
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 _SCALAR_DEFAULT = {0: bool_, 1: int64, 2: float32, 3: np.dtype(np.complex64)}
+_PYTHON_REALS = (bool, int, float)  # exact types: np.float64 subclasses float but is not weak to NumPy
 
 
 def _is_python_number(a) -> bool:
@@ -158,6 +160,20 @@ def result_type(operands: list) -> np.dtype:
     return _weaker_only_raises_category(dimensioned, _weaker_only_raises_category(zero_dim, numbers))
 
 
+def _nothing_to_promote(operands: list) -> bool:
+    """The common case, decided without :func:`result_type` (which costs 1-3 µs per op): arrays of one floating dtype
+    and Python bools, ints and floats, which never promote a float."""
+    dtype = None
+    for a in operands:
+        if type(a) is np.ndarray:
+            dtype = a.dtype if dtype is None else dtype
+            if a.dtype != dtype or dtype.kind != "f":
+                return False
+        elif type(a) not in _PYTHON_REALS:
+            return False
+    return dtype is not None
+
+
 def promote_like_torch(operands: list, floating: bool = False) -> list:
     """Convert array operands to :func:`result_type` (to float32 if ``floating`` and it is integral or bool).
 
@@ -165,11 +181,22 @@ def promote_like_torch(operands: list, floating: bool = False) -> list:
     result dtype. Without this, ``loss + lam * penalty`` with ``lam`` from ``np.logspace`` would silently turn a
     float32 model into float64.
     """
+    if _nothing_to_promote(operands):
+        return operands
     dtype = result_type(operands)
     if floating and dtype.kind in "biu":
         dtype = float32
     return [a if _is_python_number(a) or (isinstance(a, np.ndarray) and a.dtype == dtype)
             else np.asarray(a, dtype=dtype) for a in operands]
+
+
+def promote_with_numbers(x: np.ndarray, *numbers) -> np.ndarray:
+    """``x`` converted to the dtype torch gives an op on ``x`` and number parameters (pow's exponent, clamp's bounds;
+    None = absent), e.g. int64 with 0.5 -> float32. A real number never widens a float, so only bool and integer ``x``
+    can change."""
+    if x.dtype.kind not in "biu":
+        return x
+    return x.astype(result_type([x, *(n for n in numbers if n is not None)]), copy=False)
 
 
 def reduce_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:

@@ -5,7 +5,7 @@ Each backward returns gradients in the output's (broadcast) shape; the engine su
 
 import numpy as np
 
-from tinyreg.tensor import Function
+from tinyreg.tensor import Function, Tensor, promote_with_numbers, result_type, scalar_dtype
 
 
 class Add(Function):
@@ -88,13 +88,12 @@ class Neg(Function):
 class Pow(Function):
     """z = x^p for a constant number p;   dz/dx = p * x^(p-1)   (0 when p = 0, as in torch).
 
-    The exponent takes part in type promotion like any operand: int tensor ** 0.5 is float32, int ** 2 stays int.
+    The exponent takes part in type promotion like a scalar operand: int tensor ** 0.5 is float32, int ** 2 stays int.
     """
-
-    promotes = True
 
     @staticmethod
     def forward(ctx, x, exponent):
+        x = promote_with_numbers(x, exponent)
         ctx.save_for_backward(x)
         ctx.exponent = exponent
         return np.power(x, exponent)
@@ -104,18 +103,42 @@ class Pow(Function):
         (x,) = ctx.saved
         p = ctx.exponent
         if p == 0:
-            return np.zeros_like(grad), None
-        return grad * (p * np.power(x, p - 1)), None
+            return (np.zeros_like(grad),)
+        return (grad * (p * np.power(x, p - 1)),)
+
+
+def _times_alpha(x, y, alpha):
+    """alpha * y for x ± alpha * y, as torch computes it: in the dtype of x ± y, to which alpha is converted, so alpha
+    never changes the result's dtype (``y * alpha`` would: int array * 0.5 is float64 in NumPy). torch's checks first:
+    a bool alpha only for a bool result, a float alpha not for an integral one, a complex alpha only for a complex one.
+    """
+    if type(alpha) is int and alpha == 1:  # the default (every + and -): an int alpha passes every check
+        return y
+    dtype = result_type([v.data if isinstance(v, Tensor) else v for v in (x, y)])
+    kind = scalar_dtype(alpha).kind  # np.bool_ counts as a float, as in torch
+    if kind == "b" and dtype.kind != "b":
+        raise RuntimeError(f"Boolean alpha only supported for Boolean results. (alpha={alpha!r}, result {dtype})")
+    if kind in "fc" and dtype.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number. "
+                           f"(alpha={alpha!r}, result {dtype})")
+    if kind == "c" and dtype.kind != "c":
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number. "
+                           f"(alpha={alpha!r}, result {dtype})")
+    if not isinstance(y, Tensor):
+        y = np.asarray(y, dtype=dtype)
+    elif y.dtype != dtype:
+        y = y.to(dtype)
+    return Mul.apply(y, dtype.type(alpha).item())
 
 
 def add(x, y, *, alpha=1):
-    """x + alpha * y, like ``torch.add`` (``y * alpha`` is an ordinary product: a Mul node when y is a tensor)."""
-    return Add.apply(x, y if alpha == 1 else y * alpha)
+    """x + alpha * y, like ``torch.add`` (alpha * y is a Mul node when y is a tensor)."""
+    return Add.apply(x, _times_alpha(x, y, alpha))
 
 
 def sub(x, y, *, alpha=1):
     """x - alpha * y, like ``torch.sub``."""
-    return Sub.apply(x, y if alpha == 1 else y * alpha)
+    return Sub.apply(x, _times_alpha(x, y, alpha))
 
 
 def mul(x, y):
@@ -134,4 +157,4 @@ def pow(x, exponent):
     """``x ** exponent`` for a constant Python/NumPy number ``exponent``."""
     if not isinstance(exponent, (int, float, np.integer, np.floating)):
         raise TypeError(f"pow: the exponent must be a number (a constant), got {type(exponent).__name__}")
-    return Pow.apply(x, exponent)
+    return Pow.apply(x, exponent=exponent)

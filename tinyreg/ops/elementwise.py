@@ -6,7 +6,7 @@ interval [min, max].
 
 import numpy as np
 
-from tinyreg.tensor import Function, Tensor, result_type
+from tinyreg.tensor import Function, Tensor, promote_with_numbers
 
 
 class Exp(Function):
@@ -135,7 +135,7 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        x = x.astype(result_type([x] + [b for b in (lo, hi) if b is not None]), copy=False)
+        x = promote_with_numbers(x, lo, hi)
         ctx.save_for_backward(x)
         ctx.bounds = lo, hi
         return np.clip(x, lo, hi)
