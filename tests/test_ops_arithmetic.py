@@ -289,3 +289,8 @@ def test_every_operand_kind_and_dtype_pair_promotes_like_torch(op):
             pair = f"{kind_a} {np.dtype(dtype_a)}, {kind_b} {np.dtype(dtype_b)}"
             wrong.append(f"{pair}: {ours.dtype} (torch {theirs.dtype})")
     assert not wrong, "\n".join(wrong)
+
+
+def test_pow_and_clamp_take_a_plain_number_like_the_other_ops():
+    assert tr.pow(2, 3).item() == 8 and tr.clamp(2.5, 0, 1).item() == 1.0
+    assert tr.pow(2, 3).dtype == np.int64            # int ** int stays integral, as torch.tensor(2) ** 3

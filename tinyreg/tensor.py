@@ -194,6 +194,7 @@ def promote_with_numbers(x: np.ndarray, *numbers) -> np.ndarray:
     """``x`` converted to the dtype torch gives an op on ``x`` and number parameters (pow's exponent, clamp's bounds;
     None = absent), e.g. int64 with 0.5 -> float32. A real number never widens a float, so only bool and integer ``x``
     can change."""
+    x = np.asarray(x)   # a plain number works as it does for every other op (tr.exp(2))
     if x.dtype.kind not in "biu":
         return x
     return x.astype(result_type([x, *(n for n in numbers if n is not None)]), copy=False)
