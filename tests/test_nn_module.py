@@ -179,7 +179,7 @@ def test_state_dict_shares_memory_and_round_trips_into_a_fresh_model():
 
 def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():
     model = build(nn)
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: np.array(v) for k, v in model.state_dict().items()}
     state = {k: np.full(v.shape, 7.0) for k, v in model.state_dict().items()}
     del state["embed.bias"], state["head.3.bias"]
     state["extra.weight"] = np.zeros(1)
@@ -207,7 +207,7 @@ def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():
 def test_torch_can_load_our_state_dict():
     torch = import_torch()
     ours, theirs = build(nn), build(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     assert_close(ours.eval()(tr.tensor(x)), theirs.eval()(torch.from_numpy(x)))
 

@@ -7,7 +7,7 @@
 | reduce.py     | sum mean var amax max logsumexp (argmax: no gradient)      |
 | softmax.py    | softmax log_softmax                                        |
 | matmul.py     | matmul                                                     |
-| shape.py      | reshape permute transpose (un)squeeze flatten getitem cat stack |
+| shape.py      | reshape permute transpose (un)squeeze flatten getitem setitem cat stack |
 | linear.py     | linear (x Wᵀ + b as one op, for nn.Linear)                 |
 | layer_norm.py | layer_norm (one op, compact hand-derived backward)         |
 | cross_entropy.py | cross_entropy (logits and integer labels, stable)       |
@@ -21,14 +21,14 @@ from tinyreg.ops.arithmetic import add, div, mul, neg, pow, sub
 from tinyreg.ops.elementwise import abs, clamp, exp, log, relu, sigmoid, sqrt, tanh, where
 from tinyreg.ops.matmul import matmul
 from tinyreg.ops.reduce import amax, argmax, logsumexp, max, mean, sum, var
-from tinyreg.ops.shape import cat, flatten, getitem, permute, reshape, squeeze, stack, transpose, unsqueeze
+from tinyreg.ops.shape import cat, flatten, getitem, permute, reshape, setitem, squeeze, stack, transpose, unsqueeze
 from tinyreg.ops.softmax import log_softmax, softmax
 from tinyreg.tensor import Function, Tensor
 
 
 def compare(ufunc, x, y) -> Tensor:
     """Elementwise comparison giving a boolean tensor outside the graph."""
-    return Tensor._wrap(ufunc(x.data if isinstance(x, Tensor) else x, y.data if isinstance(y, Tensor) else y))
+    return Tensor._wrap(ufunc(x._array if isinstance(x, Tensor) else x, y._array if isinstance(y, Tensor) else y))
 
 
 class Cast(Function):
@@ -47,11 +47,11 @@ def cast(x, dtype) -> Tensor:
     """Convert to ``dtype``; to an integer or bool dtype the result leaves the graph (no gradient flows through it)."""
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc":
-        return Tensor._wrap(x.data.astype(dtype))
+        return Tensor._wrap(x._array.astype(dtype))
     return Cast.apply(x, dtype=dtype)
 
 
 __all__ = ["abs", "add", "amax", "argmax", "cast", "cat", "clamp", "compare", "div", "exp", "flatten", "getitem",
            "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "mul", "neg", "permute", "pow", "relu",
-           "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "transpose", "unsqueeze",
-           "var", "where"]
+           "reshape", "setitem", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "transpose",
+           "unsqueeze", "var", "where"]

@@ -206,5 +206,5 @@ def clamp(x, min=None, max=None):
 
 def where(condition, x, y):
     """Pick elements of ``x`` where ``condition`` is true, else of ``y`` (condition is a constant, no gradient)."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    condition = np.asarray(condition._array if isinstance(condition, Tensor) else condition, dtype=bool)
     return Where.apply(x, y, condition=condition)

@@ -191,7 +191,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the largest element (int64, no gradient); the whole tensor is flattened when axis is None."""
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._array if isinstance(x, Tensor) else np.asarray(x)
     if axis is not None:
         normalized_axes(axis, data.ndim)  # an out-of-range axis: torch's IndexError, not NumPy's AxisError
     return Tensor._wrap(np.argmax(data, axis=axis, keepdims=keepdims).astype(np.int64))
