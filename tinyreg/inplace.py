@@ -10,10 +10,11 @@ Python's augmented assignment calls ``__isub__``, which returns the same object:
    version it saw, and backward raises if the array was written since, instead of computing with the new values.
 3. **In the graph** an in-place op is recorded like its out-of-place form when x requires grad (a computed tensor)
    or an operand does (``out[0] = w.sum()``): the out-of-place op runs on a snapshot of x, the result is written
-   into x's memory, and x becomes that node's output. Not recorded, but refused with an error naming the out-of-place
-   form: a write to a tensor that shares memory with another (a view such as ``x[0]`` or ``x.view(...)``, or
-   ``x.detach()``), or to an output of a custom Function that returned several. torch rewrites the graphs of all
-   views of the memory then; tinyreg keeps its graph simple.
+   into x's memory, and x becomes that node's output. This is safe only while no other node refers to x, because
+   tinyreg's nodes point at their input *tensors*: so a recorded write is refused, with an error naming the
+   out-of-place form, once x has been used by a recorded op (``z = y * 2; y.add_(1)``, ``y[0] = y[1]``), when x is a
+   view (``y[0].add_(1)``, ``y.view(-1).mul_(2)``) and for an output of a custom Function that returned several.
+   torch points its nodes at other nodes and rewrites views' graphs, so it accepts more of these.
 
 Casting follows torch: arithmetic may not change the dtype's kind (``long_tensor.add_(0.5)`` raises), while
 ``copy_``, ``fill_`` and ``x[i] = v`` convert to x's dtype like an assignment.
@@ -37,11 +38,11 @@ def _snapshot(x, alternative):
     """x as it is before the write, to be the input of the recorded op (after checking rules 1 and 3)."""
     if x.requires_grad and x.is_leaf:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if x._version_counter.shared or (x._ctx is not None and x._ctx.n_outputs > 1):
-        raise RuntimeError("tinyreg records an in-place operation in the graph only on a tensor that is the sole "
-                           "owner of its memory, and this one shares it (a view such as x[0] or x.view(...), "
-                           "x.detach(), or an output of a custom Function with several outputs). Use the "
-                           f"out-of-place form: {alternative}")
+    if x._ctx is not None and (x._ctx.consumed or x._ctx.is_view or x._ctx.n_outputs > 1):
+        raise RuntimeError("tinyreg records an in-place operation in the graph only on a tensor that no recorded "
+                           "operation has used yet and that owns its memory; this one has been used (e.g. in y + 1 "
+                           "or y[0]), is a view (such as x[0] or x.view(...)) or is an output of a custom Function "
+                           f"with several outputs. Use the out-of-place form: {alternative}")
     before = Tensor._wrap(x._array.copy(), requires_grad=x.requires_grad)
     before._ctx = x._ctx
     return before

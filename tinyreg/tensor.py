@@ -44,15 +44,14 @@ class VersionCounter:
     """How many times a tensor's memory has been written in place (``t._version``, as in torch).
 
     Tensors that share memory through a view op (``x[0]``, ``x.view(...)``, ``x.T``) or ``detach()`` share one counter,
-    so a write through any of them is seen by all; ``shared`` then records that the memory has several owners.
-    ``x.data`` gets a counter of its own, as in torch: writes through it go unnoticed by autograd.
+    so a write through any of them is seen by all. ``x.data`` gets a counter of its own, as in torch: writes through it
+    go unnoticed by autograd.
     """
 
-    __slots__ = ("value", "shared")
+    __slots__ = ("value",)
 
     def __init__(self):
         self.value = 0
-        self.shared = False
 
 
 class Function:
@@ -88,6 +87,8 @@ class Function:
     # then shares the input's version counter, like torch's views.
     may_view = False
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
+    is_view = False         # the output shares its input's memory (set by apply for may_view ops)
+    consumed = False        # the output has been used as an input of another recorded op
     saved_versions = ()     # (version counter, version when saved, position in saved, producer op class or None)
 
     def save_for_backward(self, *arrays):
@@ -114,11 +115,13 @@ class Function:
             raise ValueError(f"{cls.__name__}: {err} (input shapes: {shapes})") from None
         result = Tensor._wrap(out)
         if cls.may_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
-            result._version_counter = inputs[0]._share_version_counter()
+            result._version_counter = inputs[0]._version_counter
+            ctx.is_view = True
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         if not (grad_mode.is_grad_enabled() and any(needs)):
             return result
         ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
+        mark_consumed(ctx.parents)
         ctx.needs_input_grad = needs
         ctx.released = False
         result.requires_grad = True
@@ -162,6 +165,14 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def mark_consumed(parents):
+    """Record that these tensors feed a node: their own node's output is now referenced by the graph, so an in-place
+    op may no longer re-point them to a new node (tinyreg.inplace refuses it)."""
+    for p in parents:
+        if p is not None and p._ctx is not None:
+            p._ctx.consumed = True
 
 
 def _watch(saved, tensors) -> tuple:
@@ -421,10 +432,6 @@ class Tensor:
         """How many in-place writes this tensor's memory has had (shared with its views and detach()es)."""
         return self._version_counter.value
 
-    def _share_version_counter(self) -> VersionCounter:
-        self._version_counter.shared = True
-        return self._version_counter
-
     @property
     def data(self) -> Tensor:
         """This tensor's values as a new Tensor outside the graph: same memory, ``requires_grad=False``.
@@ -525,7 +532,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut out of the graph (shares memory and the version counter, like torch)."""
         t = Tensor._wrap(self._array)
-        t._version_counter = self._share_version_counter()
+        t._version_counter = self._version_counter
         return t
 
     def detach_(self) -> Tensor:
