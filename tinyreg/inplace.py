@@ -25,7 +25,7 @@ import numpy as np
 from tinyreg import grad_mode, ops
 from tinyreg.ops.shape import plain_index
 from tinyreg.random import generator
-from tinyreg.tensor import Tensor, torch_type_name
+from tinyreg.tensor import Tensor, python_type_name, torch_type_name
 
 
 def _records(x, operands) -> bool:
@@ -108,7 +108,7 @@ def fill_(x, value):
 def copy_(x, src):
     """Copy ``src``'s values (broadcast to x's shape, converted to x's dtype) into x."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {python_type_name(src)}")
     return _write(x, _replace, (src,), "x = src.clone()", casting="unsafe")
 
 

@@ -35,6 +35,12 @@ TORCH_TYPE_NAMES = {np.dtype(t): name for t, name in (
     (np.uint8, "Byte"), (np.bool_, "Bool"))}
 
 
+def python_type_name(value) -> str:
+    """The type name torch's messages print: ``float`` for built-ins, ``numpy.ndarray`` with the module otherwise."""
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def torch_type_name(dtype) -> str:
     """torch's name of ``dtype``: Float for float32, Long for int64, ... (NumPy's name where torch has none)."""
     return TORCH_TYPE_NAMES.get(np.dtype(dtype), str(np.dtype(dtype)))
@@ -445,7 +451,7 @@ class Tensor:
     def data(self, value: Tensor):
         """Rebind this tensor to ``value``'s memory (any shape and dtype, as in torch; the version counter stays)."""
         if not isinstance(value, Tensor):
-            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {python_type_name(value)}")
         if self.requires_grad and value.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._array = value._array
@@ -461,7 +467,7 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__name__}")
+                                f"{python_type_name(value)}")
             if value.dtype != self.dtype:
                 raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
                                    f"dtype '{self.dtype}'. Please ensure that the gradient and the tensor have the "
