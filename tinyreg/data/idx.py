@@ -85,7 +85,11 @@ def _parse_idx(stream, name, max_bytes):
         raise DataError(f"{name}: shape {shape} of {dtype.name} needs {expected} data bytes, "
                         f"file has more (oversized)")
     # A bytearray's buffer is writable; astype byte-swaps to native order (a copy only if it must).
-    return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="), copy=False).reshape(shape)
+    array = np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
+    try:
+        return array.reshape(shape)
+    except ValueError as err:  # more than 64 dims, or a 0 among dims whose other product overflows
+        raise DataError(f"{name}: shape {shape} cannot be a NumPy array ({err})") from None
 
 
 def _read_at_most(stream, size, name):
