@@ -318,6 +318,29 @@ def test_a_compressed_member_is_refused_before_it_is_expanded(tmp_path):
         load(path)
 
 
+def test_overlapping_members_cannot_multiply_memory(tmp_path):
+    """A member whose data quotes another member's zip entry: each fits in the file, together they do not."""
+    path = write_crafted(tmp_path / "overlap.npz", {"list": [ONE_ARRAY, {"array": "y"}]},
+                         {"x.npy": b"", "y.npy": npy(np.arange(100.0))})
+    with zipfile.ZipFile(path) as archive:
+        y_entry = archive.getinfo("y.npy").header_offset
+    data = path.read_bytes()
+    directory = data.index(b"PK\x01\x02")
+    quoted = data[y_entry:directory]  # y's local header and data, to be quoted inside x
+    path = write_crafted(tmp_path / "overlap.npz", {"list": [ONE_ARRAY, {"array": "y"}]},
+                         {"x.npy": npy(np.frombuffer(quoted, np.uint8)), "y.npy": npy(np.arange(100.0))})
+    with zipfile.ZipFile(path) as archive:
+        y_entry = archive.getinfo("y.npy").header_offset
+    data = bytearray(path.read_bytes())
+    directory = data.index(b"PK\x01\x02")
+    data[y_entry:directory] = b""  # drop the real y: only the copy quoted inside x remains
+    struct.pack_into("<I", data, len(data) - 6, y_entry)  # the end record's offset of the central directory
+    path.write_bytes(bytes(data))
+    set_central_directory_field(path, "y.npy", 42, "<I", bytes(data).index(quoted))
+    with pytest.raises(ValueError, match="overlap.npz.*'y.npy' claims .*more than the .*-byte file holds"):
+        load(path)
+
+
 def test_only_referenced_members_are_read_each_once(tmp_path, monkeypatch):
     path = write_crafted(tmp_path / "x.npz", {"list": [ONE_ARRAY, ONE_ARRAY, {"array": "y"}]},
                          {"x.npy": npy(np.arange(3.0)), "y.npy": npy(np.ones(2)), "junk.npy": b"not read"})

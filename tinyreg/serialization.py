@@ -16,8 +16,8 @@ The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays, readable with ``nump
 
 Loading never runs code (no pickle: object arrays are refused both ways) and reads only the members the structure
 refers to, each once. Members are stored uncompressed, and each member's size in the zip directory is checked
-against the file's size and against its ``.npy`` header before a byte of its data is read, so no file can make
-``load`` need much more memory than the file's own size. Anything wrong with a file (truncated, a flipped byte caught
+against its ``.npy`` header and against the file's size (all members read together included) before a byte of its
+data is read, so no file can make ``load`` hold more array data than the file's own size. Anything wrong with a file (truncated, a flipped byte caught
 by the zip's CRC-32 checksums, a crafted member or structure) raises ``ValueError`` naming it, and nothing else.
 Nesting is limited to ``MAX_DEPTH`` levels both ways.
 
@@ -128,6 +128,7 @@ class _Reader:
         self.archive = archive
         self.file_size = file_size
         self.arrays = {}  # entry -> array: a member referred to twice is still read (and held) once
+        self.claimed = 0  # bytes of the members read so far: distinct members cannot together exceed the file
 
     def array(self, entry):
         if not isinstance(entry, str):
@@ -147,9 +148,14 @@ class _Reader:
                              f"members uncompressed, and tr.load reads only such members, which cannot expand")
         if info.flag_bits & _UNREADABLE_FLAGS:
             raise ValueError(f"member {name!r} is encrypted or patched (zip flags 0x{info.flag_bits:04x})")
-        if info.file_size != info.compress_size or info.header_offset + info.compress_size > self.file_size:
-            raise ValueError(f"member {name!r} claims {info.file_size} bytes ({info.compress_size} stored from "
-                             f"offset {info.header_offset}), more than the {self.file_size}-byte file holds")
+        # Overlapping members (one quoting another's zip entry inside its data) could each fit in the file yet
+        # together claim many times its size; members that do not overlap cannot.
+        self.claimed += info.compress_size
+        if (info.file_size != info.compress_size or info.header_offset + info.compress_size > self.file_size
+                or self.claimed > self.file_size):
+            raise ValueError(f"member {name!r} claims {info.file_size} bytes ({info.compress_size} stored at offset "
+                             f"{info.header_offset}); with the members read before it, that is more than the "
+                             f"{self.file_size}-byte file holds")
         with self.archive.open(info) as member:
             dtype, shape, fortran_order, header_size = _read_npy_header(member, name)
             data_size = math.prod(shape) * dtype.itemsize
