@@ -222,8 +222,8 @@ def _read_npy_header(member, name):
     text = _read_exactly(member, length, name).decode("utf-8" if version == (3, 0) else "latin-1")
     try:
         header = ast.literal_eval(text)
-    except SyntaxError as err:
-        raise ValueError(f"member {name!r} has an unreadable .npy header: {err}") from None
+    except (SyntaxError, MemoryError, RecursionError) as err:  # the last two: nesting deeper than the parser's stack
+        raise ValueError(f"member {name!r} has an unreadable .npy header ({type(err).__name__})") from None
     if not isinstance(header, dict) or sorted(header) != ["descr", "fortran_order", "shape"]:
         raise ValueError(f"member {name!r} has a .npy header without exactly descr, fortran_order and shape")
     shape, fortran_order = header["shape"], header["fortran_order"]
