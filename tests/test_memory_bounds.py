@@ -93,8 +93,8 @@ def test_decompression_bombs_cost_bounded_memory(tmp_path):
         "Fashion-MNIST images, then 256 MiB": ("load_fashion_mnist", [str(fashion), "test", False]),
     }
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cases)], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cases)], env=env, cwd=tmp_path,  # cwd is on sys.path
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     report = "\n".join(f"{case}: {outcome} (peak RSS growth {kib / 1024:.1f} MiB)"

@@ -503,8 +503,8 @@ def test_killed_saves_leave_the_old_file_and_the_next_save_removes_their_leftove
     old = {"w": np.arange(5.0)}
     save(old, path)
     other_temporary = tmp_path / f".other.npz.{'0' * 16}.tmp"  # another file's leftover is not ours to remove
-    decoys = [tmp_path / name for name in [".state.npz.backup", f".state.npz.{'0' * 15}.tmp", f"state.npz.{'0' * 16}.tmp",
-                                           f".state.npz.{'0' * 16}.tmp.keep"]]
+    decoys = [tmp_path / name for name in [".state.npz.backup", f".state.npz.{'0' * 15}.tmp",
+                                           f"state.npz.{'0' * 16}.tmp", f".state.npz.{'0' * 16}.tmp.keep"]]
     for decoy in [other_temporary, *decoys]:
         decoy.write_bytes(b"not a leftover of state.npz")
     outside = tmp_path / "outside.txt"

@@ -17,9 +17,9 @@ The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays, readable with ``nump
 Loading never runs code (no pickle: object arrays are refused both ways) and reads only the members the structure
 refers to, each once. Members are stored uncompressed, and each member's size in the zip directory is checked
 against its ``.npy`` header and against the file's size (all members read together included) before a byte of its
-data is read, so no file can make ``load`` hold more array data than the file's own size. Anything wrong with a file (truncated, a flipped byte caught
-by the zip's CRC-32 checksums, a crafted member or structure) raises ``ValueError`` naming it, and nothing else.
-Nesting is limited to ``MAX_DEPTH`` levels both ways.
+data is read, so no file can make ``load`` hold more array data than the file's own size. Anything wrong with a
+file (truncated, a flipped byte caught by the zip's CRC-32 checksums, a crafted member or structure) raises
+``ValueError`` naming it, and nothing else. Nesting is limited to ``MAX_DEPTH`` levels both ways.
 
 Saving writes a temporary file ``.<name>.<random>.tmp`` in the same directory, flushes it to disk and only then
 renames it over ``path`` (``os.replace`` is atomic), so an error or a crash during ``save`` leaves any previous file
