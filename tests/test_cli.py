@@ -135,14 +135,3 @@ def test_explain_hands_its_arguments_to_tinyreg_explain(monkeypatch):
     monkeypatch.setitem(sys.modules, "tinyreg.explain", fake)
     assert main(["explain", "--optimizer", "adamw"]) == 0
     assert seen == {"optimizer": "adamw"}
-
-
-def test_no_arguments_runs_the_tour(capsys):
-    assert main([]) == 0
-    out = capsys.readouterr().out
-    for part in ("== high-dim-regression (seed 0, quick)", "== weight-decay-histograms (seed 0, quick)",
-                 "== adamw-vs-l2 (seed 0, quick)", "--- 4. Where the decay enters", "tour done in"):
-        assert part in out
-    # The traced step shows Adam + L2's decay divided by √v̂ next to AdamW's plain lr·λ (explain's comparison).
-    assert "λ_eff ← lr·λ / (√v̂_t + ε)" in out and "λ_eff ← lr·λ " in out
-    assert "λ = 3 shrinks ‖w‖" in out and "cost of the largest λ" in out

@@ -30,6 +30,11 @@ class Context:
     data: str | None = None  # Fashion-MNIST directory (--data); None: $TINYREG_DATA if set, else Debian's
     out: Path | None = None  # where the run writes metrics.json, plots and any extra files (None: nowhere)
     show_progress: bool = True
+    stdout: object = None  # where the run's text goes (None: sys.stdout)
+
+    def say(self, line: str) -> None:
+        """Print one line of the run's output (such as which data it uses)."""
+        print(line, file=self.stdout or sys.stdout)
 
     def rng(self, stream: str) -> np.random.Generator:
         """A generator for one named stream (``"batches"``, ``"subset"``), independent of the other streams.
@@ -81,7 +86,7 @@ def run_experiment(name: str, seed: int = 0, out=None, quick: bool = False, data
     experiment = registry.get(name)
     module = experiment.load()
     out = None if out is None else Path(out)
-    ctx = Context(seed=seed, quick=quick, data=data, out=out, show_progress=show_progress)
+    ctx = Context(seed=seed, quick=quick, data=data, out=out, show_progress=show_progress, stdout=stdout)
     ctx.manual_seed()
     start, cpu_start = time.perf_counter(), time.process_time()
     metrics = module.run(ctx)
