@@ -5,8 +5,11 @@ mistake ends in one line and exit status 2, Ctrl-C in "interrupted" and 130, and
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,8 @@ import tinyreg as tr
 from tinyreg.__main__ import build_parser, check_out, main
 from tinyreg.explain import add_arguments as add_explain_arguments
 from tinyreg.optim.trace import cell, format_value
+
+ROOT = Path(__file__).resolve().parent.parent
 from tinyreg.data import DataNotFoundError, write_idx
 from tinyreg.experiments.registry import EXPERIMENTS
 
@@ -296,3 +301,18 @@ def test_the_trace_table_always_separates_its_columns():
     rows = str(tape).splitlines()
     assert any("7.271514e-05  -0.0002588352" in row for row in rows), str(tape)
     assert any("a" * 20 + " " in row for row in rows)
+
+
+def test_a_real_ctrl_c_during_the_tour_ends_in_one_line_and_leaves_no_partial_output(tmp_path):
+    """SIGINT to a real process, once the tour is under way: "interrupted", status 130, no traceback, and --out is
+    left as it was (here: absent), with no staging folder beside it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "tinyreg", "tour", "--out", str(tmp_path / "tour")],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("--- 1."):                                 # the first part runs, its folder staged
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and err.endswith("interrupted\n") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

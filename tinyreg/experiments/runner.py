@@ -109,11 +109,12 @@ def write_outputs(record: dict, module, out: Path, stdout=None) -> list:
 
 
 def run_experiment(name: str, seed: int = 0, out=None, quick: bool = False, data=None,
-                   show_progress: bool = True, stdout=None) -> dict:
+                   show_progress: bool = True, stdout=None, shown_out=None) -> dict:
     """Run experiment ``name``, print its summary to ``stdout`` and return the record written to metrics.json.
 
     ``out``: a directory for metrics.json and the PNG plots (None: write nothing). The run writes into a folder
-    beside it that replaces ``out`` only when the run is complete (:func:`staged_output`).
+    beside it that replaces ``out`` only when the run is complete (:func:`staged_output`). ``shown_out``: the
+    directory the "wrote" line names, when ``out`` is itself a staging folder that will be moved (default ``out``).
     """
     stdout = stdout or sys.stdout
     experiment = registry.get(name)
@@ -137,7 +138,7 @@ def run_experiment(name: str, seed: int = 0, out=None, quick: bool = False, data
         if staging is not None:
             written = write_outputs(record, module, staging, stdout)
     if out is not None:
-        print(f"wrote {', '.join(str(Path(out) / path.name) for path in written)}", file=stdout)
+        print(f"wrote {', '.join(str(Path(shown_out or out) / path.name) for path in written)}", file=stdout)
         if len(written) == 1:
             print("(no plots: matplotlib is not installed; pip install 'tinyreg[plot]')", file=stdout)
     return record

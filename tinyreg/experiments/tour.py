@@ -7,6 +7,7 @@ where the decay enters.
 
 import sys
 import time
+from pathlib import Path
 
 from tinyreg.experiments.runner import run_experiment, staged_output
 from tinyreg.explain import compare_text
@@ -33,8 +34,9 @@ def tour(seed: int = 0, out=None, stdout=None) -> dict:
     with staged_output(out) as staging:  # the parts' folders appear together, when the whole tour is done
         for number, (name, lesson) in enumerate(PARTS, start=1):
             print(f"--- {number}. {lesson}", file=stdout)
-            records[name] = run_experiment(name, seed=seed, out=None if staging is None else staging / name,
-                                           quick=True, stdout=stdout)
+            part_out, shown_out = (None, None) if out is None else (staging / name, Path(out) / name)
+            records[name] = run_experiment(name, seed=seed, out=part_out, quick=True, stdout=stdout,
+                                           shown_out=shown_out)
             print(file=stdout)
     print(f"--- {len(PARTS) + 1}. Where the decay enters, equation by equation (Algorithm 2 of Loshchilov & Hutter)",
           file=stdout)
