@@ -117,9 +117,13 @@ def locate_fashion_mnist(path=None, split="train"):
         f" `--data DIR` (path=DIR) or set {ENV_VAR}=DIR.")
 
 
+def idx_sha256(array):
+    """SHA-256 of the IDX bytes ``array`` was read from: IDX decoding is one-to-one, so re-encoding gives them back."""
+    return hashlib.sha256(idx_bytes(array)).hexdigest()
+
+
 def _verify_digest(file, stem, array):
-    """The file's IDX bytes (re-encoded from the array read, which they decode to one-to-one) have the pinned digest."""
-    actual = hashlib.sha256(idx_bytes(array)).hexdigest()
+    actual = idx_sha256(array)
     if actual != IDX_SHA256[stem]:
         raise DataError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes,"
                         f" got {actual}."
