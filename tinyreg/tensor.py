@@ -82,7 +82,8 @@ class Function:
     derivative needs).
     """
 
-    __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
+    # (slots: the engine reads and writes these on every node)
+    __slots__ = ("parents", "saved", "needs_input_grad", "released", "saved_versions", "consumed", "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
@@ -94,8 +95,8 @@ class Function:
     may_view = False
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
     is_view = False         # the output shares its input's memory (set by apply for may_view ops)
-    consumed = False        # the output has been used as an input of another recorded op
-    saved_versions = ()     # (version counter, version when saved, position in saved, producer op class or None)
+    # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
+    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op.
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -129,11 +130,10 @@ class Function:
         ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
         mark_consumed(ctx.parents)
         ctx.needs_input_grad = needs
-        ctx.released = False
+        ctx.released = ctx.consumed = False
         result.requires_grad = True
         result._ctx = ctx
-        if ctx.saved:
-            ctx.saved_versions = _watch(ctx.saved, inputs, result)
+        ctx.saved_versions = _watch(ctx.saved, inputs, result) if ctx.saved else ()
         return result
 
     def name(self) -> str:
