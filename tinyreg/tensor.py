@@ -15,13 +15,23 @@ from __future__ import annotations
 import numpy as np
 
 from tinyreg import grad_mode
+from tinyreg.device import CPU, check_device
 from tinyreg.tensor_repr import tensor_repr
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
 int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
+
+# torch's legacy type names (``x.type()`` -> "tinyreg.FloatTensor"), both directions.
+_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+               int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
+_TYPES_BY_NAME = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 class Function:
@@ -247,7 +257,8 @@ class Tensor:
     # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy broadcasting over a Tensor object.
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
+        check_device(device)
         self.data = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
@@ -278,16 +289,30 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        """Number of elements (NumPy's meaning; torch's ``numel()`` is also available)."""
-        return self.data.size
+    def size(self, dim=None):
+        """torch's ``size()``: the shape (a tuple), or with ``dim`` the length of that axis (``x.size(0)``, negative
+        dims count from the end). The number of elements is ``numel()`` (NumPy's ``.size`` is not a tensor's)."""
+        if dim is None:
+            return self.shape
+        (axis,) = ops.reduce.normalized_axes(dim, self.ndim)
+        return self.shape[axis]
 
     def numel(self) -> int:
         return self.data.size
 
+    nelement = numel
+
     def dim(self) -> int:
         return self.data.ndim
+
+    @property
+    def device(self):
+        """Always the CPU: tinyreg has no other device (see :mod:`tinyreg.device`)."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -333,6 +358,14 @@ class Tensor:
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __format__(self, spec) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor like its number (as torch); other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __int__(self) -> int:
         return int(self.item())
@@ -450,7 +483,17 @@ class Tensor:
     def neg(self):
         return ops.neg(self)
 
+    def floor_divide(self, other):
+        return ops.floor_divide(self, other)
+
     __add__, __sub__, __mul__, __truediv__, __pow__, __neg__ = add, sub, mul, div, pow, neg
+    __floordiv__ = floor_divide
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
 
     def __radd__(self, other):
         return ops.add(other, self)
@@ -487,10 +530,22 @@ class Tensor:
         return ops.compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
+        if other is None:  # ``x == None`` is a plain False in torch (NumPy would compare every element to None)
+            return False
         return ops.compare(np.equal, self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return ops.compare(np.not_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other) -> bool:
+        return equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return allclose(self, other, rtol, atol, equal_nan)
 
     # ---- methods, as in torch (the same functions are tr.exp(x), tr.sum(x, dim), ...) -----------------------------
     def exp(self):
@@ -501,6 +556,24 @@ class Tensor:
 
     def sqrt(self):
         return ops.sqrt(self)
+
+    def square(self):
+        return ops.pow(self, 2)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
 
     def tanh(self):
         return ops.tanh(self)
@@ -520,41 +593,90 @@ class Tensor:
     def matmul(self, other):
         return ops.matmul(self, other)
 
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def outer(self, vec2):
+        return ops.outer(self, vec2)
+
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.prod(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
         return ops.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return ops.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
 
     def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def softmax(self, axis=-1, *, dim=None):
+    def softmax(self, axis=None, *, dim=None):
         return ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis=None, *, dim=None):
         return ops.log_softmax(self, axis, dim=dim)
 
     def reshape(self, *shape):
         return ops.reshape(self, *shape)
 
     def view(self, *shape):
-        return ops.reshape(self, *shape)
+        return ops.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         return ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return ops.unflatten(self, dim, sizes)
+
+    def expand(self, *sizes):
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def repeat(self, *repeats):
+        return ops.repeat(self, *repeats)
+
+    def clone(self):
+        """A copy with its own memory that stays in the graph (the gradient passes through unchanged)."""
+        return ops.clone(self)
 
     def transpose(self, dim0, dim1):
         return ops.transpose(self, dim0, dim1)
@@ -566,31 +688,102 @@ class Tensor:
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
 
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is), like ``torch.t``."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return ops.permute(self, *reversed(range(self.ndim)))
+
     def unsqueeze(self, dim):
         return ops.unsqueeze(self, dim)
 
     def squeeze(self, dim=None):
         return ops.squeeze(self, dim)
 
+    # ---- dtypes and devices: as in torch, a conversion that changes nothing returns the tensor itself ------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its dtype), keywords too.
+
+        The device can only be the CPU (anything else raises tinyreg's CPU-only error); the dtype converts. Without
+        ``copy=True`` a conversion that changes nothing returns ``self``, as torch does.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, type(CPU))):
+                device = arg
+            else:
+                dtype = arg
+        check_device(device)
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return ops.clone(self) if copy else self
+        return ops.cast(self, dtype)
+
+    def cpu(self):
+        return self
+
+    def type(self, dtype=None):
+        """Without an argument the type's name (``"tinyreg.FloatTensor"``); with a dtype or a name
+        (``"torch.DoubleTensor"``), the tensor converted to it."""
+        if dtype is None:
+            return "tinyreg." + _TYPE_NAMES.get(self.dtype, f"{self.dtype}Tensor")
+        if isinstance(dtype, str):
+            name = dtype.rpartition(".")[2]
+            if name not in _TYPES_BY_NAME:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = _TYPES_BY_NAME[name]
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
     def float(self):
-        return ops.cast(self, float32)
+        return self.to(float32)
 
     def double(self):
-        return ops.cast(self, float64)
+        return self.to(float64)
+
+    def half(self):
+        return self.to(float16)
 
     def long(self):
-        return ops.cast(self, int64)
+        return self.to(int64)
 
-    def to(self, dtype):
-        return ops.cast(self, dtype)
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
 
     def astype(self, dtype):
         return ops.cast(self, dtype)
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+def equal(input, other) -> bool:
+    """True if both have the same shape and the same elements (``torch.equal``)."""
+    a, b = np.asarray(input), np.asarray(other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True if |input − other| <= atol + rtol |other| elementwise (broadcasting), like ``torch.allclose``."""
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (no copy, the dtype kept), like ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor._wrap(array)
 
 
 # ops is imported last because every op subclasses Function and builds Tensors: both must exist first.

@@ -1,13 +1,13 @@
-"""Ops that move elements without changing them: reshape, permute, indexing, cat, stack.
+"""Ops that move elements without changing them: reshape/view, permute, indexing, cat, stack, expand, repeat.
 
 Their backward moves the gradient back the same way: reshape it back, apply the inverse permutation, scatter it into
-the indexed positions, or split it among the inputs.
+the indexed positions, split it among the inputs, or sum the copies that expand and repeat made.
 """
 
 import numpy as np
 
 from tinyreg.ops.reduce import normalized_axes
-from tinyreg.tensor import Function, Tensor
+from tinyreg.tensor import Function, Tensor, reduce_to_shape
 
 
 class Reshape(Function):
@@ -24,6 +24,61 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return (np.reshape(grad, ctx.in_shape),)
+
+
+class View(Reshape):
+    """y = x with a new shape, sharing x's memory: as torch, refused when the strides allow no such view (after a
+    transpose, say), instead of silently copying as reshape does."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        Reshape.forward(ctx, x, shape)  # the size check and its message
+        try:
+            return np.reshape(x, shape, copy=False)
+        except ValueError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view, no copy);   dL/dx = dL/dy summed over the copies."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (reduce_to_shape(grad, ctx.in_shape),)
+
+
+class Repeat(Function):
+    """y = x tiled ``repeats[i]`` times along axis i (``torch.repeat``, NumPy's tile);   dL/dx = the sum of the
+    gradient over the copies: dL/dy reshaped to (r₀, s₀, r₁, s₁, ...) and summed over every rᵢ."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        x = x.reshape((1,) * (len(repeats) - x.ndim) + x.shape)  # torch: extra repeats add leading axes
+        ctx.in_shape, ctx.repeats = x.shape, repeats
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        split = [n for pair in zip(ctx.repeats, ctx.in_shape) for n in pair]
+        return (grad.reshape(split).sum(axis=tuple(range(0, len(split), 2))),)
+
+
+class Clone(Function):
+    """y = a copy of x in new memory;   dL/dx = dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
 
 
 class Permute(Function):
@@ -62,7 +117,12 @@ class GetItem(Function):
 
 
 class Cat(Function):
-    """y = [x_1, ..., x_n] joined along ``axis``;   dL/dx_i = the slice of dL/dy that x_i filled."""
+    """y = [x_1, ..., x_n] joined along ``axis``;   dL/dx_i = the slice of dL/dy that x_i filled.
+
+    The inputs are promoted like torch's (float32 with int64 gives float32, where NumPy gives float64).
+    """
+
+    promotes = True
 
     @staticmethod
     def forward(ctx, *xs, axis):
@@ -76,7 +136,12 @@ class Cat(Function):
 
 
 class Stack(Function):
-    """y = [x_1, ..., x_n] stacked along a new ``axis``;   dL/dx_i = dL/dy taken at position i of that axis."""
+    """y = [x_1, ..., x_n] stacked along a new ``axis``;   dL/dx_i = dL/dy taken at position i of that axis.
+
+    The inputs are promoted like torch's, as in :class:`Cat`.
+    """
+
+    promotes = True
 
     @staticmethod
     def forward(ctx, *xs, axis):
@@ -99,7 +164,7 @@ def _plain_index(index):
     if isinstance(index, tuple):
         return tuple(_plain_index(p) for p in index)
     if isinstance(index, Tensor):
-        return index.data
+        return np.asarray(index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -114,6 +179,44 @@ def reshape(x, *shape):
     return Reshape.apply(x, shape=_shape_arg(shape))
 
 
+def clone(x):
+    return Clone.apply(x)
+
+
+def view(x, *shape):
+    return View.apply(x, shape=_shape_arg(shape))
+
+
+def expand(x, *sizes):
+    """Broadcast ``x`` to ``sizes`` without copying; -1 keeps an axis's size, new axes go in front (torch's rule)."""
+    sizes = _shape_arg(sizes)
+    offset = len(sizes) - x.ndim
+    if offset < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({x.ndim})")
+    shape = tuple(x.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != shape[i + offset]:
+            raise RuntimeError(f"The expanded size of the tensor ({shape[i + offset]}) must match the existing size "
+                               f"({n}) at non-singleton dimension {i + offset}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(x.shape)}")
+    return Expand.apply(x, shape=shape)
+
+
+def repeat(x, *repeats):
+    repeats = _shape_arg(repeats)
+    if len(repeats) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    return Repeat.apply(x, repeats=repeats)
+
+
+def unflatten(x, dim, sizes):
+    """Split axis ``dim`` into ``sizes`` (one entry may be -1), the inverse of flatten."""
+    (dim,) = normalized_axes(dim, x.ndim)
+    return Reshape.apply(x, shape=x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+
+
 def permute(x, *dims):
     dims = _shape_arg(dims)
     if len(dims) != x.ndim:
@@ -125,6 +228,9 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    if x.ndim == 0:  # only dims 0 and -1 exist, and swapping them leaves the tensor as it is
+        normalized_axes((dim0, dim1), 0)
+        return Permute.apply(x, dims=())
     dim0, dim1 = normalized_axes(dim0, x.ndim) + normalized_axes(dim1, x.ndim)  # range-checked, non-negative
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
@@ -166,12 +272,12 @@ def getitem(x, index):
 def cat(tensors, axis=0, *, dim=None):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0].data))
+    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0]))
     return Cat.apply(*tensors, axis=axis)
 
 
 def stack(tensors, axis=0, *, dim=None):
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
-    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0].data) + 1)
+    (axis,) = normalized_axes(axis if dim is None else dim, np.ndim(tensors[0]) + 1)
     return Stack.apply(*tensors, axis=axis)
