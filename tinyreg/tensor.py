@@ -707,15 +707,8 @@ class Tensor:
         The device can only be the CPU (anything else raises tinyreg's CPU-only error); the dtype converts. Without
         ``copy=True`` a conversion that changes nothing returns ``self``, as torch does.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, type(CPU))):
-                device = arg
-            else:
-                dtype = arg
-        check_device(device)
-        if dtype is None or np.dtype(dtype) == self.dtype:
+        dtype = parse_to_arguments(args, dtype, device)
+        if dtype is None or dtype == self.dtype:
             return ops.clone(self) if copy else self
         return ops.cast(self, dtype)
 
@@ -757,6 +750,23 @@ class Tensor:
 
     def astype(self, dtype):
         return ops.cast(self, dtype)
+
+
+def parse_to_arguments(args, dtype=None, device=None):
+    """The dtype that ``Tensor.to``/``Module.to`` arguments ask for (None: keep it), after checking the device.
+
+    Positional arguments may be a device (a string or :class:`~tinyreg.device.device`), a dtype, or a tensor (whose
+    dtype is meant), in torch's orders ``to(device, dtype)`` and ``to(dtype)``.
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, type(CPU))):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    check_device(device)
+    return None if dtype is None else np.dtype(dtype)
 
 
 def equal(input, other) -> bool:

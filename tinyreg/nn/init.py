@@ -1,6 +1,6 @@
 """``nn.init``: fill a parameter in place with the initial values torch's layers use.
 
-Every function overwrites ``tensor.data`` in place (same array, same dtype, so an optimizer already holding the
+Every function overwrites the tensor's values in place (same array, same dtype, so an optimizer already holding the
 parameter stays valid), draws from tinyreg's one generator (seeded by ``tr.manual_seed``) and returns the tensor.
 
 Fans of a weight of shape (out, in, *kernel): fan_in = in · ∏kernel, fan_out = out · ∏kernel.
@@ -41,7 +41,7 @@ def calculate_fan_in_and_fan_out(tensor):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    np.asarray(tensor)[...] = values
     return tensor
 
 
@@ -61,6 +61,10 @@ def zeros_(tensor):
 
 def ones_(tensor):
     return _fill(tensor, 1)
+
+
+def constant_(tensor, val):
+    return _fill(tensor, val)
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
