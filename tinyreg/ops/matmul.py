@@ -52,8 +52,8 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def matmul(a, b):
-    return MatMul.apply(a, b)
+def matmul(input, other):
+    return MatMul.apply(input, other)
 
 
 # torch's stricter spellings of the same product: each checks its shapes (torch's messages) and is one MatMul node,

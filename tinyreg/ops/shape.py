@@ -175,98 +175,98 @@ def _shape_arg(shape):
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
-def reshape(x, *shape):
-    return Reshape.apply(x, shape=_shape_arg(shape))
+def reshape(input, *shape):
+    return Reshape.apply(input, shape=_shape_arg(shape))
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(input):
+    return Clone.apply(input)
 
 
-def view(x, *shape):
-    return View.apply(x, shape=_shape_arg(shape))
+def view(input, *shape):
+    return View.apply(input, shape=_shape_arg(shape))
 
 
-def expand(x, *sizes):
-    """Broadcast ``x`` to ``sizes`` without copying; -1 keeps an axis's size, new axes go in front (torch's rule)."""
+def expand(input, *sizes):
+    """Broadcast ``input`` to ``sizes`` without copying; -1 keeps an axis's size, new axes go in front (torch's rule)."""
     sizes = _shape_arg(sizes)
-    offset = len(sizes) - x.ndim
+    offset = len(sizes) - input.ndim
     if offset < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
-                           f"number of dimensions in the tensor ({x.ndim})")
-    shape = tuple(x.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
-    for i, n in enumerate(x.shape):
+                           f"number of dimensions in the tensor ({input.ndim})")
+    shape = tuple(input.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
+    for i, n in enumerate(input.shape):
         if n != 1 and n != shape[i + offset]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[i + offset]}) must match the existing size "
                                f"({n}) at non-singleton dimension {i + offset}.  Target sizes: {list(sizes)}.  "
-                               f"Tensor sizes: {list(x.shape)}")
-    return Expand.apply(x, shape=shape)
+                               f"Tensor sizes: {list(input.shape)}")
+    return Expand.apply(input, shape=shape)
 
 
-def repeat(x, *repeats):
+def repeat(input, *repeats):
     repeats = _shape_arg(repeats)
-    if len(repeats) < x.ndim:
+    if len(repeats) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    return Repeat.apply(x, repeats=repeats)
+    return Repeat.apply(input, repeats=repeats)
 
 
-def unflatten(x, dim, sizes):
+def unflatten(input, dim, sizes):
     """Split axis ``dim`` into ``sizes`` (one entry may be -1), the inverse of flatten."""
-    (dim,) = normalized_axes(dim, x.ndim)
-    return Reshape.apply(x, shape=x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+    (dim,) = normalized_axes(dim, input.ndim)
+    return Reshape.apply(input, shape=input.shape[:dim] + tuple(sizes) + input.shape[dim + 1:])
 
 
-def permute(x, *dims):
+def permute(input, *dims):
     dims = _shape_arg(dims)
-    if len(dims) != x.ndim:
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-    axes = tuple(normalized_axes(d, x.ndim)[0] for d in dims)  # backward inverts the order: must be non-negative
-    if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-    return Permute.apply(x, dims=axes)
+    if len(dims) != input.ndim:
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {input.ndim} axes of shape {input.shape}")
+    axes = tuple(normalized_axes(d, input.ndim)[0] for d in dims)  # backward inverts the order: must be non-negative
+    if sorted(axes) != list(range(input.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {input.ndim} axes of shape {input.shape}")
+    return Permute.apply(input, dims=axes)
 
 
-def transpose(x, dim0, dim1):
-    if x.ndim == 0:  # only dims 0 and -1 exist, and swapping them leaves the tensor as it is
+def transpose(input, dim0, dim1):
+    if input.ndim == 0:  # only dims 0 and -1 exist, and swapping them leaves the tensor as it is
         normalized_axes((dim0, dim1), 0)
-        return Permute.apply(x, dims=())
-    dim0, dim1 = normalized_axes(dim0, x.ndim) + normalized_axes(dim1, x.ndim)  # range-checked, non-negative
-    dims = list(range(x.ndim))
+        return Permute.apply(input, dims=())
+    dim0, dim1 = normalized_axes(dim0, input.ndim) + normalized_axes(dim1, input.ndim)  # range-checked, non-negative
+    dims = list(range(input.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Permute.apply(x, dims=tuple(dims))
+    return Permute.apply(input, dims=tuple(dims))
 
 
-def unsqueeze(x, dim):
-    (dim,) = normalized_axes(dim, x.ndim + 1)  # the new axis may also go after the last one
-    shape = list(x.shape)
+def unsqueeze(input, dim):
+    (dim,) = normalized_axes(dim, input.ndim + 1)  # the new axis may also go after the last one
+    shape = list(input.shape)
     shape.insert(dim, 1)
-    return Reshape.apply(x, shape=tuple(shape))
+    return Reshape.apply(input, shape=tuple(shape))
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):
     """Drop axes of size 1 (only ``dim`` if given; like torch, a ``dim`` whose size is not 1 is left alone)."""
     if dim is None:
-        shape = tuple(n for n in x.shape if n != 1)
+        shape = tuple(n for n in input.shape if n != 1)
     else:
-        dims = set(normalized_axes(dim, x.ndim))  # an out-of-range dim raises instead of wrapping around
-        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
-    return Reshape.apply(x, shape=shape)
+        dims = set(normalized_axes(dim, input.ndim))  # an out-of-range dim raises instead of wrapping around
+        shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
+    return Reshape.apply(input, shape=shape)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
-    if x.ndim == 0:
-        return Reshape.apply(x, shape=(1,))
-    (start,), (end,) = normalized_axes(start_dim, x.ndim), normalized_axes(end_dim, x.ndim)
+    if input.ndim == 0:
+        return Reshape.apply(input, shape=(1,))
+    (start,), (end,) = normalized_axes(start_dim, input.ndim), normalized_axes(end_dim, input.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
-    return Reshape.apply(x, shape=shape)
+    shape = input.shape[:start] + (-1,) + input.shape[end + 1:]
+    return Reshape.apply(input, shape=shape)
 
 
-def getitem(x, index):
-    return GetItem.apply(x, index=_plain_index(index))
+def getitem(input, index):
+    return GetItem.apply(input, index=_plain_index(index))
 
 
 def cat(tensors, axis=0, *, dim=None):
