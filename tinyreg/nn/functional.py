@@ -104,7 +104,8 @@ def _check_same_size(input, target):
 
 
 def _weighted(losses, weight):
-    return losses if weight is None else losses * weight
+    """losses ⊙ weight, the weight a constant in the losses' dtype (torch keeps the input's dtype)."""
+    return losses if weight is None else losses * np.asarray(weight, dtype=losses.dtype)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

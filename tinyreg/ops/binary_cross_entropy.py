@@ -20,6 +20,8 @@ class BinaryCrossEntropy(Function):
     """ℓ = −[y log p + (1 − y) log(1 − p)], each log clamped at −100 (torch);
 
         dℓ/dp = (p − y) / (p (1 − p))   (the denominator kept >= 1e-12),     dℓ/dy = log(1 − p) − log p
+
+    (dℓ/dy uses the unclamped logs, as torch does: ±inf at p = 0 or 1.)
     """
 
     promotes = True
@@ -29,14 +31,18 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):  # log 0 = -inf, clamped just below
             log_p = np.maximum(np.log(p), LOG_FLOOR)
             log_1mp = np.maximum(np.log1p(-p), LOG_FLOOR)
-        ctx.save_for_backward(p, y, log_p, log_1mp)
+        ctx.save_for_backward(p, y)
         return -(y * log_p + (1 - y) * log_1mp)
 
     @staticmethod
     def backward(ctx, grad):
-        p, y, log_p, log_1mp = ctx.saved
-        grad_p = grad * (p - y) / np.maximum(p * (1 - p), EPSILON) if ctx.needs_input_grad[0] else None
-        grad_y = grad * (log_1mp - log_p) if ctx.needs_input_grad[1] else None
+        p, y = ctx.saved
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_p = grad * (p - y) / np.maximum(p * (1 - p), EPSILON)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_y = grad * (np.log1p(-p) - np.log(p))
         return grad_p, grad_y
 
 
