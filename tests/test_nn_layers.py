@@ -211,6 +211,8 @@ def test_init_functions_fill_in_place_with_the_right_distribution():
     assert not w.data.any()
     nn.init.ones_(w)
     assert (w.data == 1).all() and w.data is array
+    assert nn.init.constant_(w, 0.25) is w
+    assert (w.data == 0.25).all() and w.data is array
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
 
