@@ -15,23 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from tinyreg import grad_mode
-from tinyreg.device import CPU, check_device
 from tinyreg.tensor_repr import tensor_repr
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
-float16 = np.dtype(np.float16)
 int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
-int16 = np.dtype(np.int16)
-int8 = np.dtype(np.int8)
-uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
-
-# torch's legacy type names (``x.type()`` -> "tinyreg.FloatTensor"), both directions.
-_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
-               int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
-_TYPES_BY_NAME = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 class Function:
@@ -257,8 +247,7 @@ class Tensor:
     # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy broadcasting over a Tensor object.
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
-        check_device(device)
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
@@ -290,29 +279,14 @@ class Tensor:
         return self.data.ndim
 
     def size(self, dim=None):
-        """torch's ``size()``: the shape (a tuple), or with ``dim`` the length of that axis (``x.size(0)``, negative
-        dims count from the end). The number of elements is ``numel()`` (NumPy's ``.size`` is not a tensor's)."""
-        if dim is None:
-            return self.shape
-        (axis,) = ops.reduce.normalized_axes(dim, self.ndim)
-        return self.shape[axis]
+        """torch's ``size()``: the shape, or ``size(dim)`` the length of one axis (``numel()`` counts elements)."""
+        return self.shape if dim is None else self.shape[ops.reduce.normalized_axes(dim, self.ndim)[0]]
 
     def numel(self) -> int:
         return self.data.size
 
-    nelement = numel
-
     def dim(self) -> int:
         return self.data.ndim
-
-    @property
-    def device(self):
-        """Always the CPU: tinyreg has no other device (see :mod:`tinyreg.device`)."""
-        return CPU
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -359,13 +333,6 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
-    def __format__(self, spec) -> str:
-        """``f"{loss:.4f}"`` formats a 0-d tensor like its number (as torch); other tensors take no format spec."""
-        if self.ndim == 0:
-            return format(self.item(), spec)
-        if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__")
-        return str(self)
 
     def __int__(self) -> int:
         return int(self.item())
@@ -700,6 +667,26 @@ class Tensor:
     def squeeze(self, dim=None):
         return ops.squeeze(self, dim)
 
+    # ---- torch's spellings of facts and formatting ----------------------------------------------------------------
+    nelement = numel
+
+    @property
+    def device(self):
+        """Always the CPU: tinyreg has no other device (see :mod:`tinyreg.device`)."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def __format__(self, spec) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor like its number (as torch); other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
     # ---- dtypes and devices: as in torch, a conversion that changes nothing returns the tensor itself ------------
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its dtype), keywords too.
@@ -719,12 +706,12 @@ class Tensor:
         """Without an argument the type's name (``"tinyreg.FloatTensor"``); with a dtype or a name
         (``"torch.DoubleTensor"``), the tensor converted to it."""
         if dtype is None:
-            return "tinyreg." + _TYPE_NAMES.get(self.dtype, f"{self.dtype}Tensor")
+            return "tinyreg." + dtypes.TYPE_NAMES.get(self.dtype, f"{self.dtype}Tensor")
         if isinstance(dtype, str):
             name = dtype.rpartition(".")[2]
-            if name not in _TYPES_BY_NAME:
+            if name not in dtypes.TYPES_BY_NAME:
                 raise ValueError(f"invalid type: {dtype!r}")
-            dtype = _TYPES_BY_NAME[name]
+            dtype = dtypes.TYPES_BY_NAME[name]
         return self.to(dtype)
 
     def type_as(self, other):
@@ -737,7 +724,7 @@ class Tensor:
         return self.to(float64)
 
     def half(self):
-        return self.to(float16)
+        return self.to(dtypes.float16)
 
     def long(self):
         return self.to(int64)
@@ -785,8 +772,10 @@ def is_tensor(obj) -> bool:
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``); ``device``
+    may only name the CPU."""
+    check_device(device)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -796,5 +785,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-# ops is imported last because every op subclasses Function and builds Tensors: both must exist first.
-from tinyreg import ops  # noqa: E402
+# ops is imported last because every op subclasses Function and builds Tensors, and dtypes reads this module's
+# dtypes: both need this module complete first.
+from tinyreg import dtypes, ops  # noqa: E402
+from tinyreg.device import CPU, check_device  # noqa: E402

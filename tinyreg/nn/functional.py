@@ -10,12 +10,10 @@ import numpy as np
 
 from tinyreg.nn.penalties import l1_penalty, l2_penalty
 from tinyreg.ops import abs, expand, log_softmax, relu, sigmoid, softmax, tanh, where
-from tinyreg.ops.binary_cross_entropy import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
-from tinyreg.ops.cross_entropy import REDUCTIONS, cross_entropy
+from tinyreg.ops.cross_entropy import REDUCTIONS, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, cross_entropy
 from tinyreg.ops.layer_norm import layer_norm
 from tinyreg.ops.linear import linear
 from tinyreg.random import generator
-from tinyreg.tensor import Tensor
 
 
 def check_dropout_probability(p):
@@ -65,12 +63,8 @@ def _difference(input, target):
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       f"Please ensure they have the same size.", UserWarning, stacklevel=3)
         shape = np.broadcast_shapes(input.shape, np.shape(target))
-        input, target = expand(input, shape), expand(_as_tensor(target), shape)
+        input, target = expand(input, shape), expand(target, shape)
     return input - target
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
 
 
 def mse_loss(input, target, reduction="mean"):

@@ -10,7 +10,7 @@
 | shape.py      | clone reshape view permute transpose (un)squeeze (un)flatten expand repeat getitem cat stack |
 | linear.py     | linear (x Wᵀ + b as one op, for nn.Linear)                 |
 | layer_norm.py | layer_norm (one op, compact hand-derived backward)         |
-| cross_entropy.py | cross_entropy (logits and integer labels, stable)       |
+| cross_entropy.py | cross_entropy (logits and integer labels), binary cross-entropy of probabilities and logits |
 
 Comparisons and dtype casts, which have no useful derivative, are defined here.
 """

@@ -59,6 +59,23 @@ class Sqrt(Function):
         return (grad / (2 * y),)
 
 
+class Tanh(Function):
+    """y = tanh x;   dy/dx = 1 - y^2."""
+
+    floating = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * (1 - y * y),)
+
+
 class Sin(Function):
     """y = sin x;   dy/dx = cos x."""
 
@@ -89,23 +106,6 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved
         return (-grad * np.sin(x),)
-
-
-class Tanh(Function):
-    """y = tanh x;   dy/dx = 1 - y^2."""
-
-    floating = True
-
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved
-        return (grad * (1 - y * y),)
 
 
 class Sigmoid(Function):
