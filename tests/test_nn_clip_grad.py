@@ -27,7 +27,8 @@ def parameters_with_gradients(lib, seed, scale, dtype):
        norm_type=st.sampled_from([2.0, 1, 3.0, math.inf]), dtype=st.sampled_from([np.float64, np.float32]))
 def test_clip_grad_norm_matches_torch(seed, scale, max_norm, norm_type, dtype):
     torch = import_torch()
-    ours, theirs = parameters_with_gradients(tr, seed, scale, dtype), parameters_with_gradients(torch, seed, scale, dtype)
+    ours = parameters_with_gradients(tr, seed, scale, dtype)
+    theirs = parameters_with_gradients(torch, seed, scale, dtype)
     arrays = [p.grad for p in ours]  # the same arrays must come out changed (in place)
     total = tr.nn.utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
@@ -41,8 +42,8 @@ def test_clip_grad_norm_matches_torch(seed, scale, max_norm, norm_type, dtype):
 @given(seed=SEEDS, clip=st.sampled_from([0.01, 0.5, 2.0]))
 def test_clip_grad_value_matches_torch(seed, clip):
     torch = import_torch()
-    ours, theirs = parameters_with_gradients(tr, seed, 1.0, np.float32), parameters_with_gradients(torch, seed, 1.0,
-                                                                                                    np.float32)
+    ours = parameters_with_gradients(tr, seed, 1.0, np.float32)
+    theirs = parameters_with_gradients(torch, seed, 1.0, np.float32)
     tr.nn.utils.clip_grad_value_(ours, clip)
     torch.nn.utils.clip_grad_value_(theirs, clip)
     for p, t in zip(ours, theirs):

@@ -23,9 +23,10 @@ def assert_same_tensor(ours, theirs):
 
 
 def test_size_is_torchs_method_and_numel_counts():
-    for expr in (lambda lib: lib.tensor(X).size(), lambda lib: lib.tensor(X).size(0), lambda lib: lib.tensor(X).size(-1),
-                 lambda lib: lib.tensor(X).numel(), lambda lib: lib.tensor(X).dim(), lambda lib: lib.tensor(X).nelement(),
-                 lambda lib: lib.tensor(2.0).size(), lambda lib: lib.tensor(X).tolist(), lambda lib: lib.tensor(X)[1, 0].item()):
+    for expr in (lambda lib: lib.tensor(X).size(), lambda lib: lib.tensor(X).size(0),
+                 lambda lib: lib.tensor(X).size(-1), lambda lib: lib.tensor(X).numel(), lambda lib: lib.tensor(X).dim(),
+                 lambda lib: lib.tensor(X).nelement(), lambda lib: lib.tensor(2.0).size(),
+                 lambda lib: lib.tensor(X).tolist(), lambda lib: lib.tensor(X)[1, 0].item()):
         ours, theirs = both(expr)
         assert ours == theirs
     with pytest.raises(IndexError, match="Dimension out of range"):
@@ -41,7 +42,8 @@ def test_dtype_names_are_torchs(name):
 
 @pytest.mark.parametrize("convert", [
     lambda lib, t: t.float(), lambda lib, t: t.double(), lambda lib, t: t.half(), lambda lib, t: t.long(),
-    lambda lib, t: t.int(), lambda lib, t: t.bool(), lambda lib, t: t.type(lib.float64), lambda lib, t: t.type(lib.long),
+    lambda lib, t: t.int(), lambda lib, t: t.bool(), lambda lib, t: t.type(lib.float64),
+    lambda lib, t: t.type(lib.long),
     lambda lib, t: t.to(lib.float64), lambda lib, t: t.to("cpu", lib.int32), lambda lib, t: t.to(dtype=lib.float16),
     lambda lib, t: t.to(lib.tensor([1], dtype=lib.int64)), lambda lib, t: t.type_as(lib.tensor([True])),
     lambda lib, t: t.to(lib.device("cpu")), lambda lib, t: t.cpu(),
@@ -103,7 +105,8 @@ def test_torch_keyword_names():
     y = [[0.5, 1.0, 2.0], [1.0, 1.0, 1.0]]
     for expr in (lambda lib: lib.add(input=lib.tensor(X), other=lib.tensor(y), alpha=2),
                  lambda lib: lib.mul(input=lib.tensor(X), other=2.0), lambda lib: lib.exp(input=lib.tensor(X)),
-                 lambda lib: lib.sum(input=lib.tensor(X), dim=1), lambda lib: lib.max(input=lib.tensor(X), other=lib.tensor(y)),
+                 lambda lib: lib.sum(input=lib.tensor(X), dim=1),
+                 lambda lib: lib.max(input=lib.tensor(X), other=lib.tensor(y)),
                  lambda lib: lib.matmul(input=lib.tensor(X), other=lib.tensor(y).t()),
                  lambda lib: lib.where(lib.tensor(X) > 0, input=lib.tensor(X), other=0.0)):
         assert_same_tensor(*both(expr))
@@ -179,9 +182,11 @@ def test_the_cpu_device_like_torch():
 
 
 @pytest.mark.parametrize("use_gpu", [
-    lambda: tr.device("cuda"), lambda: tr.device("cuda:0"), lambda: tr.device("mps"), lambda: tr.zeros(2, device="cuda"),
+    lambda: tr.device("cuda"), lambda: tr.device("cuda:0"), lambda: tr.device("mps"),
+    lambda: tr.zeros(2, device="cuda"),
     lambda: tr.tensor([1.0], device="cuda"), lambda: tr.randn(2, device="cuda:1"), lambda: tr.ones(2).to("cuda"),
-    lambda: tr.ones(2).to("mps", tr.float64), lambda: tr.nn.Linear(2, 2).to("cuda"), lambda: tr.set_default_device("cuda"),
+    lambda: tr.ones(2).to("mps", tr.float64), lambda: tr.nn.Linear(2, 2).to("cuda"),
+    lambda: tr.set_default_device("cuda"),
     lambda: tr.linspace(0, 1, 3, device="cuda"), lambda: tr.cuda.current_device(),
 ])
 def test_any_other_device_raises_one_clear_error(use_gpu):

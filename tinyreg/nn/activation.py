@@ -33,29 +33,26 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
-class Softmax(Module):
-    """y_i = e^{x_i} / Σ_j e^{x_j} along ``dim`` (None: torch's implicit choice, with its warning)."""
+class _AlongDim(Module):
+    """A layer applying a function along one ``dim`` of its input (None: torch's implicit choice, with a warning)."""
 
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """y_i = e^{x_i} / Σ_j e^{x_j} along ``dim``."""
 
     def forward(self, x):
         return F.softmax(x, dim=self.dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """y_i = x_i − log Σ_j e^{x_j} along ``dim``: the input ``NLLLoss`` expects."""
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
 
     def forward(self, x):
         return F.log_softmax(x, dim=self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

@@ -22,8 +22,8 @@ from tinyreg.ops.elementwise import (abs, clamp, cos, exp, log, maximum, minimum
                                      where)
 from tinyreg.ops.matmul import bmm, dot, matmul, mm, outer
 from tinyreg.ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var)
-from tinyreg.ops.shape import (cat, clone, expand, flatten, getitem, permute, repeat, reshape, squeeze, stack, transpose,
-                               unflatten, unsqueeze, view)
+from tinyreg.ops.shape import (cat, clone, expand, flatten, getitem, permute, repeat, reshape, squeeze, stack,
+                               transpose, unflatten, unsqueeze, view)
 from tinyreg.ops.softmax import log_softmax, softmax
 from tinyreg.tensor import Function, Tensor
 
@@ -78,9 +78,9 @@ def cast(x, dtype) -> Tensor:
     return Cast.apply(x, dtype=dtype)
 
 
-__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "bmm", "cast", "cat", "clamp", "clone", "compare", "cos", "div",
-           "dot", "eq", "exp", "expand", "flatten", "floor_divide", "ge", "getitem", "gt", "le", "log", "log_softmax",
-           "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "norm",
-           "outer", "permute", "pow", "prod", "relu", "repeat", "reshape", "sigmoid", "sign", "sin", "softmax", "sqrt",
-           "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose", "unflatten", "unsqueeze", "var", "view",
-           "where"]
+__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "bmm", "cast", "cat", "clamp", "clone", "compare", "cos",
+           "div", "dot", "eq", "exp", "expand", "flatten", "floor_divide", "ge", "getitem", "gt", "le", "log",
+           "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne",
+           "neg", "norm", "outer", "permute", "pow", "prod", "relu", "repeat", "reshape", "sigmoid", "sign", "sin",
+           "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose", "unflatten", "unsqueeze",
+           "var", "view", "where"]

@@ -188,7 +188,7 @@ def view(input, *shape):
 
 
 def expand(input, *sizes):
-    """Broadcast ``input`` to ``sizes`` without copying; -1 keeps an axis's size, new axes go in front (torch's rule)."""
+    """Broadcast ``input`` to ``sizes`` without copying; -1 keeps a size, new axes go in front (torch's rule)."""
     sizes = _shape_arg(sizes)
     offset = len(sizes) - input.ndim
     if offset < 0:
