@@ -53,17 +53,17 @@ def build(variant: str, optimizer: str, workload, start, threads: int):
 
 
 def _build_optimizer(optimizer: str, workload, start, parallel: bool):
-    from tinyreg import optim
+    from tinyreg import optim, tensor
     from tinyreg.nn import Parameter
 
     classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
     params = [Parameter(a) for a in split(start.theta, workload.shapes)]
     for p, g in zip(params, split(start.grad, workload.shapes)):
-        p.grad = g.copy()
+        p.grad = tensor(g)
     opt = classes[optimizer](params, **HYPERPARAMETERS[optimizer], parallel=parallel)
 
     def state() -> dict:
-        arrays = {"θ": [p.data for p in params]}
+        arrays = {"θ": [np.asarray(p) for p in params]}
         per_param = opt.state  # builds its views once
         for name in STATE_NAMES[optimizer]:
             arrays[name] = [per_param[p][STATE_KEYS[name]] for p in params]

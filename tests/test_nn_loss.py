@@ -109,7 +109,7 @@ def test_squared_loss_is_d2ls_half_squared_error_per_sample():
     y_hat = tr.tensor(np.array([[1.0], [2.5], [-1.0]]), requires_grad=True)
     y = tr.tensor(np.array([0.0, 2.0, 1.0]))  # a flat target: reshaped to y_hat's (3, 1), not broadcast to (3, 3)
     loss = nn.squared_loss(y_hat, y)
-    np.testing.assert_array_equal(loss.data, [[0.5], [0.125], [2.0]])
+    np.testing.assert_array_equal(loss, [[0.5], [0.125], [2.0]])
     loss.sum().backward()
     np.testing.assert_array_equal(y_hat.grad, [[1.0], [0.5], [-2.0]])  # ŷ − y
     assert F.squared_loss is nn.squared_loss

@@ -68,30 +68,8 @@ def test_only_import_lines_are_rewritten():
 FALLS = {"linreg_scratch": 1000, "linreg_concise": 1000, "sin_cubic_manual": 5, "sin_cubic_optim": 10,
          "train_eval_loop": 5, "dropout_scratch": 20, "weight_decay_groups": 100, "grad_clipping": 100,
          "custom_function": 5, "checkpoint": 5}
-# Ports that cannot run before branch issue12-core lands (`.data`/`.grad` as Tensors, in-place updates, the
-# Tensor-level autograd.Function): strict, so each starts failing the moment it runs and the mark must go.
-NEEDS_CORE = {
-    "linreg_scratch": "d2l's sgd: `param -= lr * param.grad / batch_size` in place and `param.grad.zero_()`",
-    "linreg_concise": "`net[0].weight.data.normal_(0, 0.01)`: .data as a Tensor with in-place normal_/fill_",
-    "sin_cubic_manual": "`a -= learning_rate * a.grad` in place under no_grad",
-    "weight_decay_groups": "`param.data.normal_()`: .data as a Tensor with in-place normal_",
-    "custom_function": "torch.autograd.Function over Tensors, and in-place updates",
-}
-
-
-def needs_core(name):
-    return pytest.mark.xfail(strict=True, reason=f"needs issue12-core: {NEEDS_CORE[name]}")
-
-
-def with_marks(cases, tinyreg_involved=lambda case: True):
-    """pytest params for ``cases`` (tuples whose first entry is a port name), marked when the port needs core."""
-    return [pytest.param(*case, marks=needs_core(case[0])) if case[0] in NEEDS_CORE and tinyreg_involved(case)
-            else pytest.param(*case) for case in cases]
-
-
-@pytest.mark.parametrize("name,framework", with_marks([(name, framework) for name in FALLS
-                                                       for framework in ("torch", "tinyreg")],
-                                                      tinyreg_involved=lambda case: case[1] == "tinyreg"))
+@pytest.mark.parametrize("framework", ["torch", "tinyreg"])
+@pytest.mark.parametrize("name", FALLS)
 def test_port_trains(name, framework):
     losses = run_port(name, framework)["losses"]
     assert np.all(np.isfinite(losses))
@@ -102,15 +80,15 @@ def both(name):
     return run_port(name, "torch"), run_port(name, "tinyreg")
 
 
-@pytest.mark.parametrize("name", with_marks([("linreg_scratch",), ("linreg_concise",)]))
+@pytest.mark.parametrize("name", ["linreg_scratch", "linreg_concise"])
 def test_linear_regression_ports_recover_the_true_weights(name):
     for result in both(name):
         assert result["w_error"] < 0.01 and result["b_error"] < 0.01
 
 
-@pytest.mark.parametrize("name,values", with_marks([
+@pytest.mark.parametrize("name,values", [
     ("sin_cubic_manual", "coefficients"), ("sin_cubic_optim", "coefficients"), ("grad_clipping", "losses"),
-    ("custom_function", "coefficients"), ("checkpoint", "losses")]))
+    ("custom_function", "coefficients"), ("checkpoint", "losses")])
 def test_deterministic_ports_follow_torchs_trajectory(name, values):
     """Fixed starting weights and full-batch data: float32 rounding is the only difference."""
     theirs, ours = both(name)
@@ -131,7 +109,6 @@ def test_hand_written_dropout_keeps_drops_and_rescales():
         assert result["accuracy"] > 0.95
 
 
-@needs_core("weight_decay_groups")
 def test_weight_decay_on_the_weights_shrinks_them_and_helps_the_test_loss():
     for result in both("weight_decay_groups"):
         assert result["norm_decay"] * 5 < result["norm_no_decay"]

@@ -4,7 +4,7 @@
     x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = (x * x).sum()
     y.backward()
-    x.grad            # array([2., 4., 6.], dtype=float32)
+    x.grad            # tensor([2., 4., 6.])
 """
 
 from tinyreg.creation import (arange, empty, eye, full, linspace, normal, ones, ones_like, rand, rand_like, randint,
@@ -12,7 +12,7 @@ from tinyreg.creation import (arange, empty, eye, full, linspace, normal, ones, 
 from tinyreg.device import device, set_default_device
 from tinyreg.dtypes import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64, long,
                             short, uint8)
-from tinyreg.grad_mode import is_grad_enabled, no_grad
+from tinyreg.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinyreg.gradcheck import GradcheckError, gradcheck
 from tinyreg.ops import (abs, add, amax, amin, argmax, argmin, bmm, cat, clamp, clone,
                          cos, div, dot, eq, exp, flatten, floor_divide, ge, gt, le, log, log_softmax, logsumexp, lt,
@@ -22,6 +22,6 @@ from tinyreg.ops import (abs, add, amax, amin, argmax, argmin, bmm, cat, clamp, 
 from tinyreg.random import manual_seed
 from tinyreg.tensor import Function, Tensor, allclose, bool_, equal, from_numpy, is_tensor, tensor
 from tinyreg.serialization import load, save
-from tinyreg import cuda, nn, optim, utils
+from tinyreg import autograd, cuda, nn, optim, utils
 
 __version__ = "0.1.0"

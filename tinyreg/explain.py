@@ -20,6 +20,7 @@ import numpy as np
 from tinyreg.nn import Parameter
 from tinyreg.optim import SGD, SGDW, Adam, AdamW
 from tinyreg.optim.trace import MARK, SAME_VALUE_MARK, WIDTH, align, format_value, pad, side_by_side, trace, width
+from tinyreg.tensor import Tensor
 
 OPTIMIZERS = {"sgd": SGD, "sgdw": SGDW, "adam": Adam, "adamw": AdamW}
 PROBLEM = "f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)²"
@@ -65,9 +66,9 @@ def run(names, settings, steps=3, watch=(0, 1), dtype=np.float64) -> list:
         tapes = [stack.enter_context(trace(opt, watch=[(p, i, LABELS[i]) for i in watch]))
                  for opt, p in zip(optimizers, params)]
         for _ in range(steps):
-            g = gradient(params[0].data)
+            g = gradient(params[0].detach().numpy())
             for p, opt in zip(params, optimizers):
-                p.grad = g.copy()
+                p.grad = Tensor(g)
                 opt.step()
     return tapes
 

@@ -64,7 +64,7 @@ class _Writer:
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return _scalar(obj)
         if isinstance(obj, Tensor):
-            return {"tensor": self._entry(path, obj.data), "requires_grad": bool(obj.requires_grad)}
+            return {"tensor": self._entry(path, obj._array), "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"array": self._entry(path, obj)}
         if isinstance(obj, dict):

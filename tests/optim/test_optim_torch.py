@@ -36,6 +36,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import tinyreg as tr
 from tests.helpers import import_torch
 from tests.optim.cases import (DTYPES, SHAPES, adam_hyper, assert_adam_step_close, gradients, initial_values,
                                sgd_hyper, snapshot, torch_trajectory)
@@ -115,7 +116,7 @@ def follow(torch_side, ours_side):
     t_opt.load_state_dict(saved)
     with torch.no_grad():
         for tp, op in zip(t_params, o_params):
-            tp.copy_(torch.from_numpy(op.data))
+            tp.copy_(torch.from_numpy(np.asarray(op)))
 
 
 def step_both(torch_side, ours_side, grads, step, follows):
@@ -133,7 +134,7 @@ def step_both(torch_side, ours_side, grads, step, follows):
         elif op.grad is not None and step % 2:
             op.grad[...] = g            # write into the live gradient (the flat buffer's view)
         else:
-            op.grad = g.copy()          # rebind: the optimizer must notice and adopt it
+            op.grad = tr.tensor(g)      # rebind: the optimizer must notice and adopt it
     t_opt.step()
     o_opt.step()
     return before, snapshot(o_opt, o_params), snapshot(t_opt, t_params)

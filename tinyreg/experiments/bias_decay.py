@@ -30,15 +30,15 @@ QUICK = dict(n_train=2000, n_test=1000, epochs=5, weight_decay=5.0)  # the full 
 
 def parameter_values(model) -> dict:
     """The final biases and LayerNorm parameters, summarised per kind."""
-    linear_bias = np.concatenate([m.bias.data for m in model.modules() if isinstance(m, nn.Linear)])
+    linear_bias = np.concatenate([m.bias.detach().numpy() for m in model.modules() if isinstance(m, nn.Linear)])
     norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
-    gamma = np.concatenate([m.weight.data for m in norms])
-    beta = np.concatenate([m.bias.data for m in norms])
+    gamma = np.concatenate([m.weight.detach().numpy() for m in norms])
+    beta = np.concatenate([m.bias.detach().numpy() for m in norms])
     return {"linear_bias_mean_abs": float(np.abs(linear_bias).mean()),
             "layernorm_gamma_mean": float(gamma.mean()), "layernorm_gamma_min": float(gamma.min()),
             "layernorm_beta_mean_abs": float(np.abs(beta).mean()),
             "linear_weight_rms": float(np.sqrt(np.mean(np.concatenate(
-                [m.weight.data.ravel() ** 2 for m in model.modules() if isinstance(m, nn.Linear)]))))}
+                [m.weight.detach().numpy().ravel() ** 2 for m in model.modules() if isinstance(m, nn.Linear)]))))}
 
 
 def run(ctx) -> dict:

@@ -1,7 +1,8 @@
 """``nn.init``: fill a parameter in place with the initial values torch's layers use.
 
-Every function overwrites the tensor's values in place (same array, same dtype, so an optimizer already holding the
-parameter stays valid), draws from tinyreg's one generator (seeded by ``tr.manual_seed``) and returns the tensor.
+Every function overwrites the tensor in place under ``no_grad`` (same array, same dtype, so an optimizer already
+holding the parameter stays valid), draws from tinyreg's one generator (seeded by ``tr.manual_seed``) and returns the
+tensor.
 
 Fans of a weight of shape (out, in, *kernel): fan_in = in · ∏kernel, fan_out = out · ∏kernel.
 """
@@ -10,6 +11,7 @@ import math
 
 import numpy as np
 
+from tinyreg.grad_mode import no_grad
 from tinyreg.random import generator
 
 
@@ -41,7 +43,8 @@ def calculate_fan_in_and_fan_out(tensor):
 
 
 def _fill(tensor, values):
-    np.asarray(tensor)[...] = values
+    with no_grad():
+        tensor[...] = values
     return tensor
 
 

@@ -216,13 +216,13 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad[...] = 0
+                param.grad.zero_()
 
     def _cast(self, dtype):
         for param in self.parameters():
-            param.data = param.data.astype(dtype)
+            param.data = param.data.to(dtype)
             if param.grad is not None:
-                param.grad = param.grad.astype(dtype)
+                param.grad = param.grad.to(dtype)
         return self
 
     def double(self):
@@ -280,7 +280,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            value = np.asarray(value)
             if value.shape != param.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {param.shape}.")
@@ -296,7 +296,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for key, value in values.items():
-                np.copyto(own[key].data, value, casting="same_kind")
+                own[key].copy_(Tensor._wrap(value))
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 | reduce.py     | sum mean prod var std norm amax/max amin/min logsumexp (argmax argmin: no gradient) |
 | softmax.py    | softmax log_softmax                                        |
 | matmul.py     | matmul, and the shape-checked mm bmm dot outer             |
-| shape.py      | clone reshape view permute transpose (un)squeeze (un)flatten expand repeat getitem cat stack |
+| shape.py      | clone reshape view permute transpose (un)squeeze (un)flatten expand repeat getitem setitem cat stack |
 | linear.py     | linear (x Wᵀ + b as one op, for nn.Linear)                 |
 | layer_norm.py | layer_norm (one op, compact hand-derived backward)         |
 | cross_entropy.py | cross_entropy (logits and integer labels), binary cross-entropy of probabilities and logits |
@@ -22,16 +22,15 @@ from tinyreg.ops.elementwise import (abs, clamp, cos, exp, log, maximum, minimum
                                      where)
 from tinyreg.ops.matmul import bmm, dot, matmul, mm, outer
 from tinyreg.ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var)
-from tinyreg.ops.shape import (cat, clone, expand, flatten, getitem, permute, repeat, reshape, squeeze, stack,
-                               transpose, unflatten, unsqueeze, view)
+from tinyreg.ops.shape import (cat, clone, expand, flatten, getitem, permute, repeat, reshape, setitem, squeeze,
+                               stack, transpose, unflatten, unsqueeze, view)
 from tinyreg.ops.softmax import log_softmax, softmax
 from tinyreg.tensor import Function, Tensor
 
 
 def compare(ufunc, x, y) -> Tensor:
     """Elementwise comparison giving a boolean tensor outside the graph."""
-    return Tensor._wrap(ufunc(np.asarray(x) if isinstance(x, Tensor) else x,
-                              np.asarray(y) if isinstance(y, Tensor) else y))
+    return Tensor._wrap(ufunc(x._array if isinstance(x, Tensor) else x, y._array if isinstance(y, Tensor) else y))
 
 
 def eq(input, other):
@@ -74,13 +73,13 @@ def cast(x, dtype) -> Tensor:
     """Convert to ``dtype``; to an integer or bool dtype the result leaves the graph (no gradient flows through it)."""
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc":
-        return Tensor._wrap(np.asarray(x).astype(dtype))
+        return Tensor._wrap(x._array.astype(dtype))
     return Cast.apply(x, dtype=dtype)
 
 
 __all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "bmm", "cast", "cat", "clamp", "clone", "compare", "cos",
            "div", "dot", "eq", "exp", "expand", "flatten", "floor_divide", "ge", "getitem", "gt", "le", "log",
            "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne",
-           "neg", "norm", "outer", "permute", "pow", "prod", "relu", "repeat", "reshape", "sigmoid", "sign", "sin",
-           "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose", "unflatten", "unsqueeze",
-           "var", "view", "where"]
+           "neg", "norm", "outer", "permute", "pow", "prod", "relu", "repeat", "reshape", "setitem", "sigmoid",
+           "sign", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose",
+           "unflatten", "unsqueeze", "var", "view", "where"]

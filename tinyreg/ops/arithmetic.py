@@ -142,7 +142,7 @@ def _times_alpha(x, y, alpha):
     """
     if type(alpha) is int and alpha == 1:  # the default (every + and -): an int alpha passes every check
         return y
-    dtype = result_type([np.asarray(v) if isinstance(v, Tensor) else v for v in (x, y)])
+    dtype = result_type([v._array if isinstance(v, Tensor) else v for v in (x, y)])
     kind = scalar_dtype(alpha).kind  # np.bool_ counts as a float, as in torch
     if kind == "b" and dtype.kind != "b":
         raise RuntimeError(f"Boolean alpha only supported for Boolean results. (alpha={alpha!r}, result {dtype})")

@@ -124,7 +124,7 @@ def cross_entropy(logits, target, reduction="mean"):
     (N, d1, ...), classes on axis 1 as in torch (axis 0 for a single unbatched sample)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    labels = np.asarray(target._array if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got dtype {labels.dtype} "
                         f"(probability targets are not supported)")

@@ -296,7 +296,7 @@ def clamp(input, min=None, max=None):
 def where(condition, input, other):
     """Pick elements of ``input`` where ``condition`` is true, else of ``other`` (condition is a constant, no
     gradient). Two numbers give torch's default dtype: ``where(c, 1.0, 0.0)`` is float32, not NumPy's float64."""
-    condition = np.asarray(condition, dtype=bool)
+    condition = np.asarray(condition._array if isinstance(condition, Tensor) else condition, dtype=bool)
     if not isinstance(input, (Tensor, np.ndarray)) and not isinstance(other, (Tensor, np.ndarray)):
         input = np.asarray(input, dtype=result_type([input, other]))
     return Where.apply(input, other, condition=condition)

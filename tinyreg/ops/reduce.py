@@ -308,7 +308,7 @@ def _extreme(x, axis, keepdims, dim, keepdim, other, reduce, arg, elementwise, r
 
 def _arg_extreme(pick, x, axis, keepdims, dim, keepdim):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    data = np.asarray(x)
+    data = x._array if isinstance(x, Tensor) else np.asarray(x)
     if axis is not None:
         normalized_axes(axis, data.ndim)  # an out-of-range axis: torch's IndexError, not NumPy's AxisError
     return Tensor._wrap(pick(data, axis=axis, keepdims=keepdims).astype(np.int64))

@@ -1,4 +1,5 @@
-"""Ops that move elements without changing them: reshape/view, permute, indexing, cat, stack, expand, repeat.
+"""Ops that move elements without changing them: reshape/view, permute, indexing (and its out-of-place write), cat,
+stack, expand, repeat.
 
 Their backward moves the gradient back the same way: reshape it back, apply the inverse permutation, scatter it into
 the indexed positions, split it among the inputs, or sum the copies that expand and repeat made.
@@ -12,6 +13,8 @@ from tinyreg.tensor import Function, Tensor, reduce_to_shape
 
 class Reshape(Function):
     """y = x viewed with a new shape;   dL/dx = dL/dy reshaped to x's shape."""
+
+    may_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -84,6 +87,8 @@ class Clone(Function):
 class Permute(Function):
     """y = x with its axes reordered by ``dims``;   dL/dx = dL/dy with the inverse order."""
 
+    may_view = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inverse = tuple(np.argsort(dims))
@@ -101,6 +106,8 @@ class GetItem(Function):
     assignment would keep only the last one).
     """
 
+    may_view = True  # basic indexing (slices, ints) gives a view
+
     @staticmethod
     def forward(ctx, x, index):
         ctx.in_shape, ctx.index = x.shape, index
@@ -114,6 +121,26 @@ class GetItem(Function):
         else:
             np.add.at(grad_x, ctx.index, grad)
         return (grad_x,)
+
+
+class SetItem(Function):
+    """y = x with y[index] = v (the out-of-place form of ``x[index] = v``);
+    dL/dx = dL/dy with zeros at the overwritten positions,   dL/dv = dL/dy[index] (summed where v was broadcast)."""
+
+    @staticmethod
+    def forward(ctx, x, v, index):
+        ctx.index = index
+        y = x.copy()
+        y[index] = v
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad.copy()
+            grad_x[ctx.index] = 0
+        return grad_x, grad[ctx.index] if ctx.needs_input_grad[1] else None
 
 
 class Cat(Function):
@@ -159,12 +186,12 @@ def _is_basic(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
-def _plain_index(index):
+def plain_index(index):
     """Turn tensors and lists inside an index into NumPy arrays."""
     if isinstance(index, tuple):
-        return tuple(_plain_index(p) for p in index)
+        return tuple(plain_index(p) for p in index)
     if isinstance(index, Tensor):
-        return np.asarray(index)
+        return index._array
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -266,7 +293,12 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def getitem(input, index):
-    return GetItem.apply(input, index=_plain_index(index))
+    return GetItem.apply(input, index=plain_index(index))
+
+
+def setitem(input, index, value):
+    """``input`` with ``input[index]`` replaced by ``value``, as a new tensor (``x[index] = value`` writes into x)."""
+    return SetItem.apply(input, value, index=plain_index(index))
 
 
 def cat(tensors, axis=0, *, dim=None):

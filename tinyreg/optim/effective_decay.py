@@ -232,10 +232,10 @@ def effective_decay(optimizer, named_parameters=None) -> EffectiveDecay:
                 v = entry["max_exp_avg_sq"] if group["amsgrad"] else entry["exp_avg_sq"]
                 rate = decay_rate(family, group, v_hat=adam_v_hat(group, v, t))
             elif group["weight_decay"] == 0:
-                rate = np.zeros_like(p.data)
+                rate = np.zeros(p.shape, p.dtype)
             else:
-                rate = np.full(p.data.shape, decay_rate(family, group, eta_t=optimizer._eta(group)), p.data.dtype)
-            rows.append(dict(name=name, group=g, shape=tuple(p.data.shape), t=t, rate=rate))
+                rate = np.full(p.shape, decay_rate(family, group, eta_t=optimizer._eta(group)), p.dtype)
+            rows.append(dict(name=name, group=g, shape=tuple(p.shape), t=t, rate=rate))
     if names is not None and len(rows) != len(names):
         raise ValueError("effective_decay: some of the named parameters are not in the optimizer's param groups")
     return EffectiveDecay(type(optimizer).__name__, groups, rows)

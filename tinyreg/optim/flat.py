@@ -1,17 +1,19 @@
 """Flat buffers: one contiguous array per param group and dtype, so one kernel call updates the whole group.
 
-On creation a :class:`FlatBuffer` copies its parameters' values into ``theta`` and rebinds each ``p.data`` to a view
-of its slice; gradients get the same treatment in ``grad``, and each optimizer state (``exp_avg``, ...) is one more
-flat array laid out the same way. From then on the model reads and writes the buffer through its ``.data`` views,
-``backward()`` accumulates in place into the ``.grad`` views, and the kernel runs over whole arrays.
+On creation a :class:`FlatBuffer` copies its parameters' values into ``theta`` and rebinds each parameter's array
+(``p._array``, what ``p.data`` shows) to a view of its slice; gradients get the same treatment in ``grad`` (each
+``p.grad`` becomes a Tensor wrapping a view), and each optimizer state (``exp_avg``, ...) is one more flat array laid
+out the same way. From then on the model reads and writes the buffer through those views, ``backward()`` accumulates
+in place into the ``.grad`` views, and the kernel runs over whole arrays. After updating, the step bumps the version
+counter of every parameter it wrote (:meth:`FlatBuffer.bump_versions`), so a graph that saved the old values refuses
+to backward (as with torch's optimizers).
 
-Rebinding is detected, not forbidden. If you assign ``p.data = new_array`` or ``p.grad = new_array``, the attribute no
-longer *is* the view (an identity check, ``p.data is view``); before updating, :meth:`FlatBuffer.check` validates the
+Rebinding is detected, not forbidden. If you assign ``p.data = t`` or ``p.grad = g``, the parameter's array is no
+longer the view (an identity check, ``p._array is view``); before updating, :meth:`FlatBuffer.check` validates the
 new array (same shape and dtype, else an error and nothing changes) and :meth:`FlatBuffer.adopt` copies it into the
-buffer and points the attribute back at the view. Values are never lost; only your own reference to the array you
-assigned stops being the parameter's storage (as after a copy). ``zero_grad(set_to_none=True)`` makes every
-``.grad`` None, so the next backward stores fresh arrays that the step then copies in; ``set_to_none=False`` keeps
-the views and avoids that copy.
+buffer and points the parameter back at the view. Values are never lost; only the tensor you assigned stops sharing
+the parameter's storage (as after a copy). ``zero_grad(set_to_none=True)`` makes every ``.grad`` None, so the next
+backward stores fresh arrays that the step then copies in; ``set_to_none=False`` keeps the views and avoids that copy.
 
 A parameter whose ``.grad`` is None is skipped, as in torch: its θ, state and step count stay untouched. The
 update therefore runs on *runs*: maximal stretches of consecutive parameters that have a gradient and the same step
@@ -19,6 +21,8 @@ count (the step enters the bias corrections), usually one run covering the whole
 """
 
 import numpy as np
+
+from tinyreg.tensor import Tensor
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -30,8 +34,8 @@ class FlatBuffer:
         self.params = list(params)
         self.indices = list(indices)               # each parameter's position in its group's "params"
         self.dtype = np.dtype(dtype)
-        self.shapes = [p.data.shape for p in self.params]
-        sizes = [p.data.size for p in self.params]
+        self.shapes = [p.shape for p in self.params]
+        sizes = [p.numel() for p in self.params]
         self.bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.theta = np.empty(int(self.bounds[-1]), self.dtype)
         self.grad = np.zeros_like(self.theta)
@@ -42,12 +46,12 @@ class FlatBuffer:
         self._state_views = {}
         self.steps = np.zeros(len(self.params), np.int64)
         for p, view in zip(self.params, self.theta_views):
-            view[...] = p.data
-            p.data = view
+            view[...] = p._array
+            p._array = view
         for p, view in zip(self.params, self.grad_views):
             if p.grad is not None:
-                view[...] = p.grad
-                p.grad = view
+                view[...] = p.grad._array
+                p.grad = Tensor._wrap(view)
 
     def _views(self, flat):
         return [flat[lo:hi].reshape(shape) for lo, hi, shape in zip(self.bounds[:-1], self.bounds[1:], self.shapes)]
@@ -65,20 +69,20 @@ class FlatBuffer:
                 self.state[name] = np.zeros_like(self.theta)
 
     def intact(self):
-        """True when every ``.data`` and ``.grad`` is still this buffer's view (the fast path: nothing to check)."""
+        """True when every parameter's array and ``.grad`` array is still this buffer's view (the fast path: nothing to
+        check)."""
         for p, data, grad in self._attached:      # a plain loop: ~3x faster than all(...) over generators
-            if p.data is not data or p.grad is not grad:
+            if p._array is not data or p._grad is None or p._grad._array is not grad:
                 return False
         return True
 
     def check(self, where):
         """Raise if a rebound ``.data`` or a ``.grad`` cannot be used; changes nothing. ``where(i)`` names param i."""
         for i, p in enumerate(self.params):
-            for attribute, array, view in (("data", p.data, self.theta_views[i]), ("grad", p.grad, self.grad_views[i])):
-                if array is view or array is None and attribute == "grad":
+            grad = None if p.grad is None else p.grad._array
+            for attribute, array, view in (("data", p._array, self.theta_views[i]), ("grad", grad, self.grad_views[i])):
+                if array is view or array is None:
                     continue
-                if not isinstance(array, np.ndarray):
-                    raise TypeError(f"{where(i)}: .{attribute} must be a numpy.ndarray, got {type(array).__name__}")
                 if array.shape != view.shape:
                     raise RuntimeError(f"{where(i)}: .{attribute} has shape {array.shape} but the parameter has shape "
                                        f"{view.shape} (assigned {attribute} has data of a different size)")
@@ -87,15 +91,15 @@ class FlatBuffer:
                                        f"{self.dtype} (assigned {attribute} has data of a different type)")
 
     def adopt(self):
-        """Copy rebound ``.data``/``.grad`` arrays into the buffer and point the attributes back at the views."""
+        """Copy rebound ``.data``/``.grad`` arrays into the buffer and point the parameters back at the views."""
         for p, view in zip(self.params, self.theta_views):
-            if p.data is not view:
-                view[...] = p.data
-                p.data = view
+            if p._array is not view:
+                view[...] = p._array
+                p._array = view
         for p, view in zip(self.params, self.grad_views):
-            if p.grad is not None and p.grad is not view:
-                view[...] = p.grad
-                p.grad = view
+            if p.grad is not None and p.grad._array is not view:
+                view[...] = p.grad._array
+                p.grad = Tensor._wrap(view)
 
     def runs(self, all_have_grad=False):
         """``(lo, hi, step)`` per maximal stretch ``params[lo:hi]`` of parameters with a gradient and equal step
@@ -112,6 +116,11 @@ class FlatBuffer:
                 start = i
         return runs
 
+    def bump_versions(self, lo, hi):
+        """Count one in-place write of ``params[lo:hi]`` (the update of a run) on their version counters."""
+        for p in self.params[lo:hi]:
+            p._version_counter.value += 1
+
     def zero_grad(self, set_to_none):
         """torch's zero_grad for these parameters: drop the gradients, or zero those that exist (one fill if all)."""
         if set_to_none:
@@ -122,4 +131,4 @@ class FlatBuffer:
         else:
             for p in self.params:
                 if p.grad is not None:
-                    p.grad[...] = 0
+                    p.grad.zero_()

@@ -69,8 +69,8 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(p).__name__)
-            if p.data.dtype not in SUPPORTED_DTYPES:
-                raise TypeError(f"tinyreg.optim updates float32 and float64 parameters, got {p.data.dtype}")
+            if p.dtype not in SUPPORTED_DTYPES:
+                raise TypeError(f"tinyreg.optim updates float32 and float64 parameters, got {p.dtype}")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
         taken = {id(p) for group in self.param_groups for p in group["params"]}
@@ -82,9 +82,9 @@ class Optimizer:
         _set_alpha(group)
         self._check(group)
         self.param_groups.append(group)
-        self._buffers.append([FlatBuffer([p for p in params if p.data.dtype == dtype],
-                                         [i for i, p in enumerate(params) if p.data.dtype == dtype], dtype)
-                              for dtype in dict.fromkeys(p.data.dtype for p in params)])
+        self._buffers.append([FlatBuffer([p for p in params if p.dtype == dtype],
+                                         [i for i, p in enumerate(params) if p.dtype == dtype], dtype)
+                              for dtype in dict.fromkeys(p.dtype for p in params)])
 
     def _check(self, group):
         """Validate a group's hyperparameters (torch's rules and messages, then the decay convention)."""
@@ -124,6 +124,7 @@ class Optimizer:
                 for observer in self._step_observers:
                     observer.before_update(group, buffer, span, step)
                 self._update(group, buffer, span, step)
+                buffer.bump_versions(lo, hi)
                 if self._counts_step(group):
                     buffer.steps[lo:hi] += 1
         for observer in self._step_observers:

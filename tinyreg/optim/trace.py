@@ -318,7 +318,7 @@ def _resolve(optimizer, watch) -> list:
         param, index = item[0], item[1]
         if id(param) not in where:
             raise ValueError(f"watch[{k}]: the parameter is not in any of the optimizer's param groups")
-        shape = param.data.shape
+        shape = param.shape
         index = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
         if len(index) != len(shape) or not all(-n <= i < n for i, n in zip(index, shape)):
             raise IndexError(f"watch[{k}]: index {index} does not name one element of a parameter of shape {shape}")
