@@ -5,8 +5,6 @@ A tinyreg dtype is a ``numpy.dtype``. The names, and what they are:
     float, float32 -> float32      double, float64 -> float64      half, float16 -> float16
     long, int64 -> int64           int, int32 -> int32             short, int16 -> int16
     int8, uint8                    bool -> bool
-
-``TYPE_NAMES`` holds torch's legacy type names (``x.type()`` -> ``"tinyreg.FloatTensor"``).
 """
 
 import numpy as np
@@ -25,10 +23,6 @@ long = int64
 int = int32
 short = int16
 bool = bool_
-
-TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
-              int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
-TYPES_BY_NAME = {name: dtype for dtype, name in TYPE_NAMES.items()}
 
 __all__ = ["bool", "double", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32",
            "int64", "long", "short", "uint8"]

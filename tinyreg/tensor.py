@@ -964,12 +964,13 @@ class Tensor:
         """Without an argument the type's name (``"tinyreg.FloatTensor"``); with a dtype or a name
         (``"torch.DoubleTensor"``), the tensor converted to it."""
         if dtype is None:
-            return "tinyreg." + dtypes.TYPE_NAMES.get(self.dtype, f"{self.dtype}Tensor")
+            return f"tinyreg.{torch_type_name(self.dtype)}Tensor"
         if isinstance(dtype, str):
+            by_name = {f"{name}Tensor": d for d, name in TORCH_TYPE_NAMES.items()}
             name = dtype.rpartition(".")[2]
-            if name not in dtypes.TYPES_BY_NAME:
+            if name not in by_name:
                 raise ValueError(f"invalid type: {dtype!r}")
-            dtype = dtypes.TYPES_BY_NAME[name]
+            dtype = by_name[name]
         return self.to(dtype)
 
     def type_as(self, other):
