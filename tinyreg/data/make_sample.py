@@ -9,13 +9,12 @@ compressed ``.npz`` next to tinyreg/data/sample.py. The same input gives the sam
 """
 
 import argparse
-import hashlib
 import json
 
 import numpy as np
 
-from .fashion_mnist import SPLITS, load_fashion_mnist, locate_fashion_mnist, subset
-from .idx import read_file_bytes
+from .fashion_mnist import SPLITS, idx_sha256, load_fashion_mnist, locate_fashion_mnist, subset
+from .idx import read_idx
 from .sample import SAMPLE_FILE, SAMPLE_SIZES
 
 SEED = 2017  # the year of the Fashion-MNIST paper; any fixed seed makes the sample reproducible
@@ -29,7 +28,7 @@ def make_sample(path=None, out=SAMPLE_FILE) -> dict:
         sample = subset(data, SAMPLE_SIZES[split], stratified=True, rng=np.random.default_rng([SEED, number]))
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = sample.images, sample.labels.astype(np.uint8)
         for file, stem in zip(locate_fashion_mnist(path, split), SPLITS[split][:2]):
-            sources[stem] = hashlib.sha256(read_file_bytes(file)[1]).hexdigest()
+            sources[stem] = idx_sha256(read_idx(file))
     np.savez_compressed(out, sources=np.array(json.dumps(sources, sort_keys=True)), **arrays)
     return sources
 
