@@ -121,7 +121,8 @@ def bad_function(backward_result=None, saves=None):
 
 
 @pytest.mark.parametrize("backward_result, error, message", [
-    (lambda g: (g, g), RuntimeError, "function BadBackward returned an incorrect number of gradients (expected 1, got 2)"),
+    (lambda g: (g, g), RuntimeError,
+     "function BadBackward returned an incorrect number of gradients (expected 1, got 2)"),
     (lambda g: tr.ones(4), RuntimeError, "Function BadBackward returned an invalid gradient at index 0 - got [4] but "
                                          "expected shape compatible with [2]"),
     (lambda g: 1.0, TypeError, "function BadBackward returned a gradient of type float at index 0"),

@@ -140,7 +140,8 @@ def test_inplace_is_allowed_under_no_grad_and_on_tensors_without_grad():
 
 @pytest.mark.parametrize("dtype, call, message", [
     ("int64", lambda x, lib: x.add_(1.5), "result type Float can't be cast to the desired output type Long"),
-    ("float32", lambda x, lib: x.add_(lib.ones(2, 3)), "output with shape [3] doesn't match the broadcast shape [2, 3]"),
+    ("float32", lambda x, lib: x.add_(lib.ones(2, 3)),
+     "output with shape [3] doesn't match the broadcast shape [2, 3]"),
     ("bool", lambda x, lib: x.add_(1), "result type Long can't be cast to the desired output type Bool"),
     ("int64", lambda x, lib: x.div_(2), "result type Float can't be cast to the desired output type Long"),
     ("float32", lambda x, lib: x.fill_(lib.ones(2)), "fill_ only supports 0-dimension value tensor but got tensor with "

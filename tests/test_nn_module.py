@@ -167,14 +167,15 @@ def test_state_dict_shares_memory_and_round_trips_into_a_fresh_model():
     tr.manual_seed(1)
     target = build(nn)
     state = source.state_dict()
-    assert all(np.asarray(v) is np.asarray(p) for v, p in zip(state.values(), source.state_dict(keep_vars=True).values()))
+    params = source.state_dict(keep_vars=True).values()
+    assert all(np.asarray(v) is np.asarray(p) for v, p in zip(state.values(), params))
     arrays = [np.asarray(p) for p in target.parameters()]
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = tr.randn(3, 3)
     source.eval(), target.eval()
     np.testing.assert_array_equal(np.asarray(target(x)), np.asarray(source(x)))
-    assert all(np.asarray(p) is a for p, a in zip(target.parameters(), arrays))  # copied in place: optimizers stay valid
+    assert all(np.asarray(p) is a for p, a in zip(target.parameters(), arrays))  # copied in place: optimizers hold on
 
 
 def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():

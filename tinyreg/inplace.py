@@ -1,4 +1,4 @@
-"""In-place ops: ``x.add_(y)``, ``x -= y``, ``x[i] = v``, ``w.data.normal_(0, 0.01)`` write into the tensor's own memory.
+"""In-place ops: ``x.add_(y)``, ``x -= y``, ``x[i] = v``, ``w.data.normal_(0, 0.01)`` write into a tensor's memory.
 
 Python's augmented assignment calls ``__isub__``, which returns the same object: after ``p -= lr * p.grad`` the name
 ``p`` still refers to the parameter the model holds, now with new values. The rules are torch's:
@@ -120,7 +120,8 @@ def _random_fill(x, name, samples, alternative):
 
 def normal_(x, mean=0.0, std=1.0):
     """Fill x with samples of N(mean, std²) from tinyreg's generator (drawn in float64, then converted)."""
-    return _random_fill(x, "normal_", generator().normal(mean, std, size=x.shape), "x = tr.randn(*x.shape) * std + mean")
+    return _random_fill(x, "normal_", generator().normal(mean, std, size=x.shape),
+                        "x = tr.randn(*x.shape) * std + mean")
 
 
 def uniform_(x, from_=0.0, to=1.0):

@@ -133,7 +133,7 @@ class Function:
         result.requires_grad = True
         result._ctx = ctx
         if ctx.saved:
-            ctx.saved_versions = _watch(ctx.saved, (*inputs, result))
+            ctx.saved_versions = _watch(ctx.saved, inputs, result)
         return result
 
     def name(self) -> str:
@@ -181,15 +181,21 @@ def mark_consumed(parents):
             p._ctx.consumed = True
 
 
-def _watch(saved, tensors) -> tuple:
-    """The version entries of the ``saved`` arrays that are one of ``tensors``' own memory (copies need no watch)."""
+def _watch(saved, inputs, result) -> tuple:
+    """The version entries of the ``saved`` arrays that are an input's or the result's own memory (a copy, such as a
+    promoted operand, needs no watch)."""
     watched = []
     for i, array in enumerate(saved):
-        for t in tensors:
-            if isinstance(t, Tensor) and t._array is array:
-                watched.append((t._version_counter, t._version_counter.value, i, None if t._ctx is None else type(t._ctx)))
-                break
-    return tuple(watched)
+        if type(array) is not np.ndarray:      # a number (mul's scalar operand) or None
+            continue
+        owner = result if array is result._array else None
+        for t in inputs:                       # plain loops: this runs for every recorded op
+            if owner is None and isinstance(t, Tensor) and t._array is array:
+                owner = t
+        if owner is not None:
+            producer = None if owner._ctx is None else type(owner._ctx)
+            watched.append((owner._version_counter, owner._version_counter.value, i, producer))
+    return watched
 
 
 def _check_saved_versions(ctx):
@@ -396,7 +402,7 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an op's output without copying or converting it (the fast path every op takes)."""
         t = object.__new__(Tensor)
-        t._init(np.asarray(array), requires_grad)
+        Tensor._init(t, array if type(array) is np.ndarray else np.asarray(array), requires_grad)
         return t
 
     # ---- array facts -------------------------------------------------------------------------------------------
@@ -621,7 +627,8 @@ class Tensor:
                 raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
                                    "tensors after they have already been freed). Specify retain_graph=True if you "
                                    "need to backward through the graph a second time.")
-            _check_saved_versions(ctx)
+            if ctx.saved_versions:
+                _check_saved_versions(ctx)
             input_grads = type(ctx).backward(ctx, *grads)
             for parent, g_in in zip(ctx.parents, input_grads):
                 if parent is None or g_in is None:

@@ -122,7 +122,7 @@ def test_paper_decay_follows_the_schedule_multiplier():
     opt.step()
     opt.param_groups[0]["lr"] = 0.05
     opt.step()
-    np.testing.assert_allclose(p.data, [(1 - 0.2) * (1 - 0.5 * 0.2)], rtol=1e-15)
+    np.testing.assert_allclose(p, [(1 - 0.2) * (1 - 0.5 * 0.2)], rtol=1e-15)
 
 
 def test_normalized_weight_decay():
@@ -161,7 +161,7 @@ def test_decay_groups_feed_an_optimizer_and_only_weights_shrink():
     opt.step()
     for name, p in m.named_parameters():
         factor = 1 - 0.1 * 0.5 if name.endswith("weight") and name != "1.weight" else 1.0
-        np.testing.assert_allclose(p.data, before[name] * factor, rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(p, before[name] * factor, rtol=1e-6, err_msg=name)
 
 
 def test_decay_groups_custom_rule():

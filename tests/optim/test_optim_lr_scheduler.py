@@ -94,7 +94,7 @@ def test_warm_restarts_feed_eta_to_the_paper_decay():
         t_cur += 1
         if t_cur == t_i:
             t_cur, t_i = 0, t_i * 2
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
 def test_proposition_1_holds_under_a_schedule():
