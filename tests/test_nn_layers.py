@@ -95,7 +95,7 @@ def test_fused_layer_norm_equals_layer_norm_composed_from_mean_and_var(case, see
     for fn in (lambda x, w, b: F.layer_norm(x, normalized, w, b), composed):
         inputs = [tr.tensor(a, requires_grad=True) for a in arrays]
         out = fn(*inputs)
-        out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
+        out.backward(np.cos(np.arange(out.numel())).reshape(out.shape))
         results.append([np.asarray(out)] + [t.grad for t in inputs])
     for fused, reference, what in zip(*results, ("output", "dx", "dweight", "dbias")):
         assert_close(fused, reference, rtol=1e-9, atol=1e-11, what=what)
@@ -206,11 +206,13 @@ def test_init_functions_fill_in_place_with_the_right_distribution():
         assert np.asarray(w) is array and w.dtype == np.float32
         assert_uniform(np.asarray(w), bound, "init")
     nn.init.normal_(w, mean=2.0, std=0.5)
-    assert abs(np.asarray(w).mean() - 2.0) < 6 * 0.5 / math.sqrt(w.size) and abs(np.asarray(w).std() / 0.5 - 1) < 0.02
+    assert abs(np.asarray(w).mean() - 2.0) < 6 * 0.5 / math.sqrt(w.numel()) and abs(np.asarray(w).std() / 0.5 - 1) < 0.02
     nn.init.zeros_(w)
     assert not np.asarray(w).any()
     nn.init.ones_(w)
     assert (np.asarray(w) == 1).all() and np.asarray(w) is array
+    assert nn.init.constant_(w, 0.25) is w
+    assert (np.asarray(w) == 0.25).all() and np.asarray(w) is array
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
 

@@ -36,7 +36,7 @@ def test_integer_tensors_cannot_require_grad():
 
 def test_array_facts_and_conversions():
     t = tr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert (t.shape, t.ndim, t.size, len(t), t.numel()) == ((2, 3), 2, 6, 2, 6)
+    assert (t.shape, t.ndim, t.size(), t.size(0), t.size(-1), len(t), t.numel()) == ((2, 3), 2, (2, 3), 2, 3, 2, 6)
     assert t.T.shape == (3, 2)
     assert np.asarray(t) is t.numpy()  # both hand out the tensor's own array
     t.numpy()[0, 0] = 9.0

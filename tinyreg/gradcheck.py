@@ -25,11 +25,11 @@ def _as_outputs(result):
 
 def _analytical_jacobian(fn, inputs, checked, n_out):
     """Row j: d(output_j)/d(inputs), from one backward pass per output element."""
-    rows = [[np.zeros(inputs[i].size) for i in checked] for _ in range(n_out)]
+    rows = [[np.zeros(inputs[i].numel()) for i in checked] for _ in range(n_out)]
     outputs = _as_outputs(fn(*inputs))
     offset = 0
     for out in outputs:
-        for k in range(out.size):
+        for k in range(out.numel()):
             for i in checked:
                 inputs[i].grad = None
             seed = np.zeros(out.shape, dtype=out.dtype)
@@ -39,7 +39,7 @@ def _analytical_jacobian(fn, inputs, checked, n_out):
             for col, i in enumerate(checked):
                 if inputs[i].grad is not None:
                     rows[offset + k][col] = inputs[i].grad.numpy().ravel().copy()
-        offset += out.size
+        offset += out.numel()
     return rows
 
 

@@ -418,10 +418,9 @@ class Tensor:
     def ndim(self) -> int:
         return self._array.ndim
 
-    @property
-    def size(self) -> int:
-        """Number of elements (NumPy's meaning; torch's ``numel()`` is also available)."""
-        return self._array.size
+    def size(self, dim=None):
+        """torch's ``size()``: the shape, or ``size(dim)`` the length of one axis (``numel()`` counts elements)."""
+        return self.shape if dim is None else self.shape[ops.reduce.normalized_axes(dim, self.ndim)[0]]
 
     def numel(self) -> int:
         return self._array.size
@@ -520,6 +519,7 @@ class Tensor:
 
     def __float__(self) -> float:
         return float(self.item())
+
 
     def __int__(self) -> int:
         return int(self.item())
@@ -678,7 +678,17 @@ class Tensor:
     def neg(self):
         return ops.neg(self)
 
+    def floor_divide(self, other):
+        return ops.floor_divide(self, other)
+
     __add__, __sub__, __mul__, __truediv__, __pow__, __neg__ = add, sub, mul, div, pow, neg
+    __floordiv__ = floor_divide
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
 
     def __radd__(self, other):
         return ops.add(other, self)
@@ -752,10 +762,22 @@ class Tensor:
         return ops.compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
+        if other is None:  # ``x == None`` is a plain False in torch (NumPy would compare every element to None)
+            return False
         return ops.compare(np.equal, self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return ops.compare(np.not_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other) -> bool:
+        return equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return allclose(self, other, rtol, atol, equal_nan)
 
     # ---- methods, as in torch (the same functions are tr.exp(x), tr.sum(x, dim), ...) -----------------------------
     def exp(self):
@@ -766,6 +788,24 @@ class Tensor:
 
     def sqrt(self):
         return ops.sqrt(self)
+
+    def square(self):
+        return ops.pow(self, 2)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
 
     def tanh(self):
         return ops.tanh(self)
@@ -785,41 +825,90 @@ class Tensor:
     def matmul(self, other):
         return ops.matmul(self, other)
 
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def outer(self, vec2):
+        return ops.outer(self, vec2)
+
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.prod(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
         return ops.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return ops.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
 
     def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def softmax(self, axis=-1, *, dim=None):
+    def softmax(self, axis=None, *, dim=None):
         return ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis=None, *, dim=None):
         return ops.log_softmax(self, axis, dim=dim)
 
     def reshape(self, *shape):
         return ops.reshape(self, *shape)
 
     def view(self, *shape):
-        return ops.reshape(self, *shape)
+        return ops.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         return ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return ops.unflatten(self, dim, sizes)
+
+    def expand(self, *sizes):
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def repeat(self, *repeats):
+        return ops.repeat(self, *repeats)
+
+    def clone(self):
+        """A copy with its own memory that stays in the graph (the gradient passes through unchanged)."""
+        return ops.clone(self)
 
     def transpose(self, dim0, dim1):
         return ops.transpose(self, dim0, dim1)
@@ -831,23 +920,86 @@ class Tensor:
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
 
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is), like ``torch.t``."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return ops.permute(self, *reversed(range(self.ndim)))
+
     def unsqueeze(self, dim):
         return ops.unsqueeze(self, dim)
 
     def squeeze(self, dim=None):
         return ops.squeeze(self, dim)
 
+    # ---- torch's spellings of facts and formatting ----------------------------------------------------------------
+    nelement = numel
+
+    @property
+    def device(self):
+        """Always the CPU: tinyreg has no other device (see :mod:`tinyreg.device`)."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def __format__(self, spec) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor like its number (as torch); other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    # ---- dtypes and devices: as in torch, a conversion that changes nothing returns the tensor itself ------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its dtype), keywords too.
+
+        The device can only be the CPU (anything else raises tinyreg's CPU-only error); the dtype converts. Without
+        ``copy=True`` a conversion that changes nothing returns ``self``, as torch does.
+        """
+        dtype = parse_to_arguments(args, dtype, device)
+        if dtype is None or dtype == self.dtype:
+            return ops.clone(self) if copy else self
+        return ops.cast(self, dtype)
+
+    def cpu(self):
+        return self
+
+    def type(self, dtype=None):
+        """Without an argument the type's name (``"tinyreg.FloatTensor"``); with a dtype or a name
+        (``"torch.DoubleTensor"``), the tensor converted to it."""
+        if dtype is None:
+            return f"tinyreg.{torch_type_name(self.dtype)}Tensor"
+        if isinstance(dtype, str):
+            by_name = {f"{name}Tensor": d for d, name in TORCH_TYPE_NAMES.items()}
+            name = dtype.rpartition(".")[2]
+            if name not in by_name:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = by_name[name]
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
     def float(self):
-        return ops.cast(self, float32)
+        return self.to(float32)
 
     def double(self):
-        return ops.cast(self, float64)
+        return self.to(float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
 
     def long(self):
-        return ops.cast(self, int64)
+        return self.to(int64)
 
-    def to(self, dtype):
-        return ops.cast(self, dtype)
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
 
     def astype(self, dtype):
         return ops.cast(self, dtype)
@@ -871,11 +1023,53 @@ def _gather_output_grads(ctx, pending):
     return grads if reached else None
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``)."""
+def parse_to_arguments(args, dtype=None, device=None):
+    """The dtype that ``Tensor.to``/``Module.to`` arguments ask for (None: keep it), after checking the device.
+
+    Positional arguments may be a device (a string or :class:`~tinyreg.device.device`), a dtype, or a tensor (whose
+    dtype is meant), in torch's orders ``to(device, dtype)`` and ``to(dtype)``.
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, type(CPU))):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    check_device(device)
+    return None if dtype is None else np.dtype(dtype)
+
+
+def equal(input, other) -> bool:
+    """True if both have the same shape and the same elements (``torch.equal``)."""
+    a, b = np.asarray(input), np.asarray(other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True if |input − other| <= atol + rtol |other| elementwise (broadcasting), like ``torch.allclose``."""
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``); ``device``
+    may only name the CPU."""
+    check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-# ops is imported last because every op subclasses Function and builds Tensors: both must exist first (and inplace
-# is written with ops).
-from tinyreg import inplace, ops  # noqa: E402
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (no copy, the dtype kept), like ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor._wrap(array)
+
+
+# ops is imported last because every op subclasses Function and builds Tensors, dtypes reads this module's dtypes,
+# and inplace is written with ops: all need this module complete first.
+from tinyreg import dtypes, inplace, ops  # noqa: E402
+from tinyreg.device import CPU, check_device  # noqa: E402

@@ -53,9 +53,9 @@ def run(ctx) -> dict:
         optimizer = optim.AdamW(params, lr=LR, weight_decay=weight_decay)
         with ctx.progress(config["epochs"], f"decay on {label}") as bar:
             history = fit(model, optimizer, data, config["epochs"], BATCH_SIZE, ctx.rng("batches"), progress=bar)
-        decayed = sum(p.size for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"])
+        decayed = sum(p.numel() for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"])
         runs[label] = dict(history, final=parameter_values(model), decayed_parameters=int(decayed),
-                           parameters=int(sum(p.size for p in model.parameters())))
+                           parameters=int(sum(p.numel() for p in model.parameters())))
     return {"config": dict(config, lr=LR, batch_size=BATCH_SIZE, data=data.description),
             "runs": runs}
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from tinyreg.grad_mode import no_grad
 from tinyreg.nn.parameter import Parameter
-from tinyreg.tensor import Tensor
+from tinyreg.tensor import Tensor, parse_to_arguments
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -228,6 +228,21 @@ class Module:
     def double(self):
         """Convert every parameter (and gradient) to float64 in place; returns self."""
         return self._cast(np.float64)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """``model.to(device)``, ``model.to(dtype)``, ``model.to(device, dtype)`` or ``model.to(tensor)``, in place;
+        returns self. The device must be the CPU (tinyreg has no other); a floating dtype converts every parameter
+        (torch leaves integer dtypes to ``Tensor.to``)."""
+        dtype = parse_to_arguments(args, dtype, device)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._cast(dtype)
+
+    def cpu(self):
+        """Already on the CPU (tinyreg's only device); returns self."""
+        return self
 
     def float(self):
         """Convert every parameter (and gradient) to float32 in place; returns self."""
