@@ -16,6 +16,10 @@ from tinyreg.__main__ import main
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
+ADAM = ROOT / "tinyreg" / "optim" / "adam.py"      # where adam_step lives since optimizers became one file each
+# README.md still names tinyreg/optim/reference.py as adam_step's home (its pdb transcript, one explain intro line);
+# the README belongs to another branch. Strict: once the README is updated these pass, and the mark must go.
+README_STALE = pytest.mark.xfail(strict=True, reason="README still shows adam_step in tinyreg/optim/reference.py")
 
 
 def trace_section():
@@ -34,7 +38,9 @@ def explain_blocks():
         for block in blocks(text, "console"):
             command, _, output = block.partition("\n")
             if command.startswith("$ python -m tinyreg explain"):
-                found.append(pytest.param(command, output, id=f"{where}: {command[2:]}"))
+                stale = where == "README" and "tinyreg.optim.reference.adam_step" in output
+                found.append(pytest.param(command, output, id=f"{where}: {command[2:]}",
+                                          marks=[README_STALE] if stale else []))
     return found
 
 
@@ -72,14 +78,15 @@ def test_walkthrough_examples_print_what_the_page_shows(code, output):
 
 
 def test_readme_table_quotes_the_reference_step():
-    """Each code cell of the Algorithm 2 table is a statement of tinyreg/optim/reference.py, verbatim."""
-    source = (ROOT / "tinyreg" / "optim" / "reference.py").read_text(encoding="utf-8")
+    """Each code cell of the Algorithm 2 table is a statement of adam_step (tinyreg/optim/adam.py) or of the named
+    steps it calls (gradient, coupled_decay in tinyreg/optim/reference.py), verbatim."""
+    source = ADAM.read_text(encoding="utf-8") + (ROOT / "tinyreg" / "optim" / "reference.py").read_text("utf-8")
     table = [line for line in trace_section().splitlines() if re.match(r"\| \d+ \|", line)]
     assert [int(line.split("|")[1]) for line in table] == list(range(4, 13))
     code = [cell for line in table for cell in re.findall(r"`([^`]+ = [^`]+)`", line)]
     assert len(code) == 10
     for statement in code:
-        assert re.search(rf"^\s+{re.escape(statement)}\s", source, flags=re.M), f"not in reference.py: {statement}"
+        assert re.search(rf"^\s+{re.escape(statement)}\s", source, flags=re.M), f"not in adam.py or reference.py: {statement}"
 
 
 def pdb_transcript():
@@ -87,6 +94,7 @@ def pdb_transcript():
     return block.splitlines()
 
 
+@README_STALE
 def test_readme_pdb_transcript_points_at_the_lines_it_shows():
     """``reference.py(N)func()`` is followed by ``-> statement``: line N of reference.py must be that statement, inside
     ``func``; ``Breakpoint 1 at ...reference.py:N`` after ``b reference.func`` must be the line of ``def func(``
