@@ -64,6 +64,9 @@ class Adagrad(Optimizer):
     The step size of each weight only shrinks, fastest where gradients have been large; coupled decay shrinks
     with it. ``decay="decoupled"`` shrinks θ by (1 − lr·λ) instead (lr, not clr), ``"paper"`` by (1 − η_t·λ).
 
+    One difference from torch: a param group's own ``initial_accumulator_value`` is honoured (torch fills every
+    group's sum from the constructor's value).
+
     Args: ``lr``, ``lr_decay``, ``weight_decay`` λ, ``initial_accumulator_value``, ``eps`` ε, ``maximize``;
     ``decay``, ``backend``, ``parallel`` as for :class:`~tinyreg.optim.Adam`; torch's ``foreach``, ``fused``,
     ``differentiable`` (and ``capturable``) are accepted.
