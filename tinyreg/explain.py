@@ -7,7 +7,8 @@
 The problem: f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)², from θ = (2, 2), so ∇f = (10·(θ₀ − 1), 0.01·(θ₁ − 1)).
 θ[0] lies along a steep direction (large gradients), θ[1] along a flat one (small gradients): Adam + L2 divides
 the decay by √v̂, so it decays θ[0] far less than θ[1]; AdamW decays both alike. Every line comes from the
-reference step in tinyreg/optim/reference.py (see tinyreg.optim.trace).
+optimizer's reference step in its own file, e.g. tinyreg/optim/adam.py (see tinyreg.optim.trace). Every optimizer
+of tinyreg.optim.OPTIMIZERS can be explained (rmsprop, adagrad, nadam, radam, lion, ...).
 """
 
 import inspect
@@ -146,6 +147,13 @@ def _problem() -> dict:
 
 
 # ---- the command line -----------------------------------------------------------------------------------------------
+# The options only some optimizers take, and those optimizers (read from their constructors): given to another, an
+# option is refused.
+OPTION_TAKERS = {option: tuple(name for name, cls in OPTIMIZERS.items()
+                               if option in inspect.signature(cls.__init__).parameters)
+                 for option in ("betas", "eps", "amsgrad", "momentum", "dampening", "nesterov")}
+
+
 def add_arguments(parser) -> None:
     """The options of ``python -m tinyreg explain``."""
     parser.add_argument("optimizer", nargs="?", type=str.lower, choices=list(OPTIMIZERS),
@@ -191,6 +199,12 @@ def main(args) -> int:
         if len(values) > (2 if args.compare else 1):
             print(f"python -m tinyreg explain: {option} takes one value"
                   f"{', or two with --compare' if args.compare else ''}, got {len(values)}", file=sys.stderr)
+            return 2
+    chosen = args.compare or [args.optimizer]
+    for option, takers in OPTION_TAKERS.items():
+        if getattr(args, option) not in (None, False) and not set(chosen) & set(takers):
+            print(f"python -m tinyreg explain: --{option} does not apply to {' or '.join(chosen)} (it is an option "
+                  f"of {', '.join(takers)})", file=sys.stderr)
             return 2
     options = dict(lr=args.lr, betas=args.betas, eps=args.eps, momentum=args.momentum,
                    dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize)
