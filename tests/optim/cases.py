@@ -136,7 +136,7 @@ def kernel_and_reference(cls, theta, grads, arguments, parallel):
     used = [x is not None for x in state_r]
     theta_k = theta.copy()
     state_k = tuple(np.zeros_like(theta) if u else kernels.NO_BUFFER[theta.dtype] for u in used)
-    full = cls.optional_state is not None and used[cls.state_keys.index(cls.optional_state)]
+    variant = sum(1 << k for k, name in enumerate(cls.optional_states) if used[cls.state_keys.index(name)])
     for t, g in enumerate(grads, 1):
-        cls.kernel(theta_k, g, state_k, cls.coefficients(arguments(t), theta.dtype), full, parallel)
+        cls.kernel(theta_k, g, state_k, cls.coefficients(arguments(t), theta.dtype), variant, parallel)
     return (theta_r, state_r), (theta_k, [x if u else None for x, u in zip(state_k, used)])

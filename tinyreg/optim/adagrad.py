@@ -42,7 +42,7 @@ class AdagradCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def adagrad_element(i, theta, grad, state, c, full):
+def adagrad_element(i, theta, grad, state, c, variant):
     (s,) = state
     g_t = kernels.gradient(grad[i], theta[i], c)                       # maximize, then coupled decay
     s_t = s[i] + g_t * g_t                                              # the sum of squares

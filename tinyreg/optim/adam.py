@@ -105,7 +105,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    optional_state = "max_exp_avg_sq"
+    optional_states = ("max_exp_avg_sq",)
     reference_step = staticmethod(adam_step)
     kernel = kernels.Kernel(adam_element)
     step_line = "Alg. 2, line 4"

@@ -43,8 +43,9 @@ def run(optimizer, theta, grad, state, arguments, coefficients=None):
     if optimizer.backend == "numba":
         coefficients = coefficients or optimizer.coefficients(arguments, theta.dtype)
         buffers = tuple(kernels.NO_BUFFER[theta.dtype] if s is None else s for s in state)
-        optimizer.kernel(theta, grad, buffers, coefficients, optimizer.optional_state is not None and
-                         state[optimizer.state_keys.index(optimizer.optional_state)] is not None, optimizer.parallel)
+        variant = sum(1 << k for k, name in enumerate(optimizer.optional_states)
+                      if state[optimizer.state_keys.index(name)] is not None)
+        optimizer.kernel(theta, grad, buffers, coefficients, variant, optimizer.parallel)
         return
     for s in _chunks(theta.size):
         theta[s], *new = optimizer.reference_step(theta[s], grad[s], *(None if x is None else x[s] for x in state),

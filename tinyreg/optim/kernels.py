@@ -5,14 +5,15 @@ step for element ``i`` of the flat buffers, line for line, so the two can be rea
 state once, computes the new values in registers and writes them back, with no temporary arrays::
 
     @njit(cache=True, error_model="numpy")
-    def element(i, theta, grad, state, c, full):
+    def element(i, theta, grad, state, c, variant):
         m, v = state            # the state arrays, in the optimizer's state order
         ...                     # the reference step's lines, on scalars
         theta[i] = theta_t      # every array written once
 
 ``c`` holds the per-step **coefficients**: a NamedTuple declared next to the element (``AdamCoefficients``), so a
-kernel reads ``c.beta2`` and ``c.one_minus_beta2`` by name and swapping two cannot go unnoticed. ``full`` says
-whether the optimizer's *optional* state array (AMSGrad's v_max, SGD's momentum buffer, ...) is in use.
+kernel reads ``c.beta2`` and ``c.one_minus_beta2`` by name and swapping two cannot go unnoticed. ``variant`` says
+which of the optimizer's *optional* state arrays (AMSGrad's v_max, SGD's momentum buffer, RMSprop's momentum
+buffer and mean gradient) are in use, one bit each.
 
 :class:`Kernel` turns an element function into its loops. One loop body, :func:`_loop`, compiled twice: serially,
 and with ``parallel=True`` (``prange`` is a plain ``range`` unless Numba parallelises it), so serial and parallel
@@ -49,16 +50,22 @@ from tinyreg.optim.reference import keep_factor
 PARALLEL_MIN_SIZE = 1 << 20
 
 
-def _loop(theta, grad, state, c, full):
-    # "with" and "without" the optional state array are two loops, chosen outside the element loop with a constant
-    # flag, so that the compiler drops the unused branch: a branch left inside becomes masked vector stores, which
-    # cost ~40% on AMD Zen.
-    if full:
+def _loop(theta, grad, state, c, variant):
+    # ``variant`` says which optional state arrays are in use (bit k: the k-th of ``optional_states``). Each variant
+    # is its own loop, chosen outside the element loop, so the compiler sees a constant and drops the unused branches:
+    # a branch left inside becomes masked vector stores (~40% slower on AMD Zen) or no vectorisation at all.
+    if variant == 0:
         for i in prange(theta.size):
-            element(i, theta, grad, state, c, True)     # noqa: F821  (bound per optimizer by Kernel)
+            element(i, theta, grad, state, c, 0)        # noqa: F821  (bound per optimizer by Kernel)
+    elif variant == 1:
+        for i in prange(theta.size):
+            element(i, theta, grad, state, c, 1)        # noqa: F821
+    elif variant == 2:
+        for i in prange(theta.size):
+            element(i, theta, grad, state, c, 2)        # noqa: F821
     else:
         for i in prange(theta.size):
-            element(i, theta, grad, state, c, False)    # noqa: F821
+            element(i, theta, grad, state, c, 3)        # noqa: F821
 
 
 class Kernel:
@@ -81,13 +88,14 @@ class Kernel:
         loop.__qualname__ = name
         return njit(cache=True, error_model="numpy", parallel=parallel)(loop)
 
-    def __call__(self, theta, grad, state, coefficients, full, parallel=False):
-        """Update ``theta`` and the ``state`` arrays in place; an unused optional array may be :data:`NO_BUFFER`."""
+    def __call__(self, theta, grad, state, coefficients, variant, parallel=False):
+        """Update ``theta`` and the ``state`` arrays in place; an unused optional array may be :data:`NO_BUFFER`.
+        ``variant``: bit k set when the k-th optional state array is in use (at most two)."""
         if parallel and theta.size >= PARALLEL_MIN_SIZE:
             _select_threading_layer()
-            self.parallel(theta, grad, state, coefficients, full)
+            self.parallel(theta, grad, state, coefficients, variant)
         else:
-            self.serial(theta, grad, state, coefficients, full)
+            self.serial(theta, grad, state, coefficients, variant)
 
 
 # Stands in for a state buffer the step does not use. A fresh array, never a view of θ: the loop vectoriser checks

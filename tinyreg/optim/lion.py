@@ -45,7 +45,7 @@ class LionCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def lion_element(i, theta, grad, state, c, full):
+def lion_element(i, theta, grad, state, c, variant):
     (m,) = state
     g_t = kernels.gradient(grad[i], theta[i], c)                       # maximize, then coupled decay
     c_t = c.beta1 * m[i] + c.one_minus_beta1 * g_t

@@ -60,7 +60,7 @@ class NAdamCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def nadam_element(i, theta, grad, state, c, full):
+def nadam_element(i, theta, grad, state, c, variant):
     m, v = state
     g_t = kernels.gradient(grad[i], theta[i], c)                       # maximize, then coupled decay
     m_t = c.beta1 * m[i] + c.one_minus_beta1 * g_t

@@ -10,7 +10,7 @@ An optimizer is one file under ``tinyreg/optim/`` (``rmsprop.py``, ``lion.py``, 
 ``kernel``           the same math for one element, looped by Numba (:class:`tinyreg.optim.kernels.Kernel`)
 ``Coefficients``     the kernel's named per-step scalars, built by ``coefficients(arguments, dtype)``
 ``state_keys``       the per-parameter state arrays, torch's names, in the order the step takes them;
-                     ``optional_state`` the one only some settings use, ``scalar_state`` per-parameter scalars
+                     ``optional_states`` those only some settings use, ``scalar_state`` per-parameter scalars
 ``check_group``      hyperparameter validation, torch's messages
 ``step_arguments``   a param group (and a parameter's step count) → the reference step's keyword arguments,
                      used by :meth:`step` and by the tracer alike
@@ -73,7 +73,7 @@ class Optimizer:
 
     name = None
     state_keys = ()         # the per-parameter state arrays, in torch's key order
-    optional_state = None   # the state array only some settings use (the kernel's ``full`` flag)
+    optional_states = ()    # the state arrays only some settings use (the kernel's ``variant`` bits, at most two)
     scalar_state = {}       # per-parameter scalar state besides the step count: name -> initial value
     saves_step = True       # torch's SGD keeps no "step"
     reference_step = None

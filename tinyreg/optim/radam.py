@@ -70,7 +70,7 @@ class RAdamCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def radam_element(i, theta, grad, state, c, full):
+def radam_element(i, theta, grad, state, c, variant):
     m, v = state
     g_t = kernels.gradient(grad[i], theta[i], c)                       # maximize, then coupled decay
     m_t = c.beta1 * m[i] + c.one_minus_beta1 * g_t

@@ -51,7 +51,6 @@ class RMSpropCoefficients(NamedTuple):
     one_minus_alpha: np.floating
     eps: np.floating
     momentum: np.floating
-    centered: bool
     lambda_: np.floating
     keep: np.floating
     maximize: bool
@@ -59,11 +58,12 @@ class RMSpropCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def rmsprop_element(i, theta, grad, state, c, has_momentum):
+def rmsprop_element(i, theta, grad, state, c, variant):
     v, b, a = state
+    has_momentum, centered = variant & 1, variant & 2                   # which optional arrays are in use
     g_t = kernels.gradient(grad[i], theta[i], c)                       # maximize, then coupled decay
     v_t = c.alpha * v[i] + c.one_minus_alpha * g_t * g_t                # the mean square of the gradients
-    if c.centered:
+    if centered:
         a_t = c.alpha * a[i] + c.one_minus_alpha * g_t                  # the mean gradient
         avg = np.sqrt(v_t - a_t * a_t) + c.eps
         a[i] = a_t
@@ -100,7 +100,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     state_keys = ("square_avg", "momentum_buffer", "grad_avg")
-    optional_state = "momentum_buffer"
+    optional_states = ("momentum_buffer", "grad_avg")
     reference_step = staticmethod(rmsprop_step)
     kernel = kernels.Kernel(rmsprop_element)
     explain = dict(decay="l2", alpha=0.9)
@@ -139,7 +139,7 @@ class RMSprop(Optimizer):
         dt, alpha = dtype.type, arguments["alpha"]
         return RMSpropCoefficients(lr=dt(arguments["lr"]), alpha=dt(alpha), one_minus_alpha=dt(1 - alpha),
                                    eps=dt(arguments["eps"]), momentum=dt(arguments["momentum"]),
-                                   centered=arguments["centered"], **kernels.decay_coefficients(arguments, dtype))
+                                   **kernels.decay_coefficients(arguments, dtype))
 
     def coupled_lambda_eff(self, group, state):
         """lr·λ / avg (divided by 1 − μ once a momentum buffer has settled): per weight, like Adam + L2."""

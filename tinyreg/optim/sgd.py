@@ -79,7 +79,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     state_keys = ("momentum_buffer",)
-    optional_state = "momentum_buffer"
+    optional_states = ("momentum_buffer",)
     saves_step = False
     reference_step = staticmethod(sgd_step)
     kernel = kernels.Kernel(sgd_element)

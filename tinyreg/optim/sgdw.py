@@ -40,7 +40,7 @@ class SGDWCoefficients(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def sgdw_element(i, theta, grad, state, c, full):
+def sgdw_element(i, theta, grad, state, c, variant):
     (m,) = state
     g_t = kernels.gradient(grad[i], theta[i], c)                       # Alg. 1 lines 5–6
     m_t = c.beta1 * m[i] + c.lr * g_t                                   # Alg. 1 line 8, with η_t·α = lr_t
