@@ -84,6 +84,8 @@ def test_a_group_with_lr_zero_steps_like_torch(name, with_scheduler):
         if scheduler:
             scheduler.step()
     assert np.all(a.data != 1.0) and np.all(b.data == 1.0)
+    if scheduler:
+        assert scheduler.get_last_eta() == [0.125, 1.0]
 
 
 def test_an_array_lr_is_refused_before_anything_changes():
