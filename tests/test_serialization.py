@@ -21,6 +21,7 @@ from hypothesis.extra import numpy as hnp
 import tinyreg as tr
 from tinyreg import nn
 from tinyreg.serialization import load, save
+from tinyreg.umask import current_umask
 
 # ---- strategies and an exact comparison --------------------------------------------------------------------------
 ARRAY_DTYPES = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8, np.bool_,
@@ -544,16 +545,10 @@ def test_a_save_in_progress_keeps_its_temporary_file(tmp_path):
 def test_overwriting_keeps_the_file_mode(tmp_path, mode):
     path = tmp_path / "state.npz"
     save({"x": 1}, path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()  # a new file: what open() would give
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~current_umask()  # a new file: what open() would give
     path.chmod(mode)
     save({"x": 2}, path)
     assert stat.S_IMODE(path.stat().st_mode) == mode and load(path) == {"x": 2}
-
-
-def _umask():
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
 
 
 def test_saving_through_a_symlink_writes_its_target(tmp_path):

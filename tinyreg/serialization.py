@@ -47,6 +47,7 @@ except ImportError:  # no flock (Windows): a save cannot tell a killed save's le
 import numpy as np
 
 from tinyreg.tensor import Tensor
+from tinyreg.umask import current_umask
 
 FORMAT = "tinyreg.save"
 VERSION = 1
@@ -337,9 +338,7 @@ def _file_mode(path):
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~current_umask()
 
 
 def _fsync_directory(directory):

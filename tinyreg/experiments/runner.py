@@ -6,7 +6,6 @@ seed and the stream's name. So a run is a function of (experiment, seed, quick) 
 """
 
 import json
-import os
 import platform
 import shutil
 import sys
@@ -23,6 +22,7 @@ import tinyreg as tr
 from tinyreg.experiments import registry
 from tinyreg.experiments.plotting import pyplot
 from tinyreg.experiments.progress import Progress
+from tinyreg.umask import current_umask
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,7 @@ def staged_output(out):
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the output is an ordinary folder
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp's folder is private; the output is an ordinary folder
     earlier = staging.with_suffix(".old")
     if out.exists():
         out.rename(earlier)
