@@ -130,12 +130,6 @@ def test_unknown_experiment_and_argument_are_usage_errors(capsys):
         main(["list", "--bogus"])
 
 
-def test_explain_before_it_is_built_says_so(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tinyreg.explain", None)  # as if tinyreg/explain.py did not exist
-    assert main(["explain", "--optimizer", "adamw"]) == 1
-    assert "not built yet" in capsys.readouterr().err
-
-
 def test_explain_hands_its_arguments_to_tinyreg_explain(monkeypatch):
     seen = {}
 

@@ -85,14 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _explain(argv: list) -> int:
-    try:
-        explain = importlib.import_module("tinyreg.explain")
-    except ModuleNotFoundError as err:
-        if err.name != "tinyreg.explain":
-            raise
-        print("python -m tinyreg explain: not built yet (tinyreg/explain.py does not exist in this version).",
-              file=sys.stderr)
-        return 1
+    explain = importlib.import_module("tinyreg.explain")
     parser = argparse.ArgumentParser(prog="python -m tinyreg explain", description=explain.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_arguments(parser)
