@@ -1,7 +1,8 @@
 """``python -m tinyreg``: the command line (the tour, list, run, explain).
 
 A user's mistake ends in one line on stderr and exit status 2, never a traceback: argparse checks the arguments,
-an ``--out`` the run may not replace or cannot write is an ``OutputError`` raised before anything runs, missing or damaged data is a ``DataError``. Ctrl-C prints
+``--seed`` gets manual_seed's own check, an ``--out`` the run may not replace or cannot write is an ``OutputError``
+raised before anything runs, missing or damaged data is a ``DataError``. Ctrl-C prints
 "interrupted" and exits with 130 (128 + SIGINT, the shell's convention); a run's output appears only when the run is
 complete (see :func:`tinyreg.experiments.runner.staged_output`).
 """
@@ -13,6 +14,7 @@ import sys
 from tinyreg.data import DataError
 from tinyreg.experiments.registry import EXPERIMENTS
 from tinyreg.experiments.runner import OutputError, run_experiment
+from tinyreg.random import check_seed
 
 DESCRIPTION = """\
 tinyreg: see how regularization acts in training, equation by equation.
@@ -37,19 +39,17 @@ def experiment_name(text: str) -> str:
                                      "from `python -m tinyreg list`")
 
 
-def seed(text: str) -> int:
-    """argparse type of ``--seed``: what ``tr.manual_seed`` accepts, a non-negative integer."""
+def parse_seed(text: str) -> int:
+    """``--seed``'s value, if ``tr.manual_seed`` accepts it (its own check); else ValueError saying why."""
     try:
         value = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, got {text!r}")
-    return value
+        value = text  # not an integer: check_seed names it
+    return check_seed(value)
 
 
 def add_seed_and_out(parser, out_help: str) -> None:
-    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+    parser.add_argument("--seed", default="0", metavar="S",
                         help="every run is deterministic for a given seed, a non-negative integer (default 0)")
     parser.add_argument("--out", metavar="DIR", help=out_help)
 
@@ -127,6 +127,11 @@ def main(argv=None) -> int:
             args = parser.parse_args(["tour"])
         if args.command == "run" and args.out is None:
             args.out = f"runs/{args.name}"
+        try:
+            args.seed = parse_seed(args.seed)
+        except ValueError as err:
+            print(f"error: --seed: {err}", file=sys.stderr)
+            return 2
         return _run(args) if args.command == "run" else _tour(args)
     except OutputError as err:  # raised before anything runs
         print(f"error: --out: {err}", file=sys.stderr)
