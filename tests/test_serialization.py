@@ -185,8 +185,14 @@ def test_files_not_written_by_save_are_refused_without_running_code(tmp_path):
         with pytest.raises(ValueError, match=message):
             load(tmp_path / name)
     assert not marker.exists()
-    with pytest.raises(FileNotFoundError, match="no such file"):
+
+
+def test_a_file_that_cannot_be_opened_raises_what_open_raises_not_corruption(tmp_path):
+    """The environment's errors (as torch.load reports them) are not the documented ValueError of a damaged file."""
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No such file or directory: '{tmp_path / 'missing.npz'}'")):
         load(tmp_path / "missing.npz")
+    with pytest.raises(IsADirectoryError, match=re.escape(f"Is a directory: '{tmp_path}'")):
+        load(tmp_path)
 
 
 class _CreatesFileWhenUnpickled:
@@ -313,6 +319,18 @@ def test_a_member_zipfile_cannot_read_raises_the_documented_error(tmp_path, case
     path = write_crafted(tmp_path / "crafted.npz", ONE_ARRAY, {"x.npy": npy(np.arange(4.0))})
     set_central_directory_field(path, "x.npy", offset, fmt, value)
     with pytest.raises(ValueError, match=rf"crafted.npz.*{message}"):
+        load(path)
+
+
+def test_a_member_placed_before_the_files_start_is_the_documented_error(tmp_path):
+    """zipfile shifts every member by what the end record says precedes the directory; a lie there puts the first
+    member at offset -1, where seeking is an OSError (which tr.load leaves to the environment's errors)."""
+    path = write_crafted(tmp_path / "shifted.npz", ONE_ARRAY, {"x.npy": npy(np.arange(4.0))})
+    data = bytearray(path.read_bytes())
+    (directory_offset,) = struct.unpack_from("<I", data, len(data) - 6)  # the end record's offset of the directory
+    struct.pack_into("<I", data, len(data) - 6, directory_offset + 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="shifted.npz.*'__structure__.npy' starts at offset -1"):
         load(path)
 
 
