@@ -135,6 +135,14 @@ def test_a_failure_during_save_leaves_the_old_file_intact(tmp_path, monkeypatch)
     assert_identical(load(path), old)
 
 
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(FileNotFoundError) as error:
+        save({"x": 1}, missing / "state.npz")
+    assert error.value.filename == str(missing) and ".tmp" not in str(error.value), error.value
+    assert str(missing) in str(error.value) and "No such file or directory" in str(error.value)
+
+
 def test_unsupported_objects_are_refused_before_touching_the_file(tmp_path):
     path = tmp_path / "state.npz"
     save({"ok": 1}, path)

@@ -268,7 +268,10 @@ def save(obj, path):
     directory, name = os.path.split(path)
     _remove_killed_saves_temporaries(directory, name)
     mode = _file_mode(path)
-    fd, tmp_path = _create_locked_temporary(directory, name)
+    try:
+        fd, tmp_path = _create_locked_temporary(directory, name)
+    except OSError as err:  # name the folder the user chose, not the temporary file's invented name
+        raise OSError(err.errno, f"tr.save: cannot create a file in this folder ({err.strerror})", directory) from None
     try:
         with os.fdopen(fd, "wb", closefd=False) as f:  # fd stays open, and so locked, until the rename is done
             with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
