@@ -47,6 +47,11 @@ def test_every_sample_image_is_a_fashion_mnist_image_with_its_label(full, split)
     assert [where.get(image.tobytes()) for image in images] == labels.tolist()
 
 
+def test_a_quick_run_uses_the_full_set_where_it_is_installed(full):
+    data, from_sample, note = load_for_quick_run(None, "test")
+    assert not from_sample and len(data.labels) == 10_000 and note.startswith("Fashion-MNIST: the full set in ")
+
+
 def without_default_data(monkeypatch, tmp_path):
     monkeypatch.delenv("TINYREG_DATA", raising=False)
     monkeypatch.setattr("tinyreg.data.fashion_mnist.DEBIAN_DIR", tmp_path / "nowhere")
@@ -54,8 +59,8 @@ def without_default_data(monkeypatch, tmp_path):
 
 def test_quick_runs_fall_back_to_the_sample_only_when_nothing_names_a_place(monkeypatch, tmp_path):
     without_default_data(monkeypatch, tmp_path)
-    data, note = load_for_quick_run(None, "test")
-    assert note == SAMPLE_NOTE and len(data.labels) == 1000
+    data, from_sample, note = load_for_quick_run(None, "test")
+    assert from_sample and note == SAMPLE_NOTE and len(data.labels) == 1000
     with pytest.raises(DataNotFoundError, match="from the path argument"):
         load_for_quick_run(tmp_path, "test")                     # --data is authoritative
     monkeypatch.setenv("TINYREG_DATA", str(tmp_path))
