@@ -408,7 +408,7 @@ FUZZ_OBJECT = {"model": {"w": np.arange(6.0).reshape(2, 3), "b": tr.tensor(np.on
                "state": {0: {"step": np.int64(3), "exp_avg": np.asfortranarray(np.arange(6, dtype=np.int16)
                                                                                 .reshape(2, 3))}},
                "lr": 0.1, "nan": math.nan, "inf": -math.inf, "name": "run", "t": (1, None, [True, "x"])}
-FLIPS, RANDOM_MEMBERS = 1500, 300  # counts reported in docs/reliability.md
+FLIPS, RANDOM_MEMBERS = 1500, 300
 
 
 def overwrite(path, data):
