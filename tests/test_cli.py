@@ -145,4 +145,4 @@ def test_no_arguments_runs_the_tour(capsys):
         assert part in out
     # The traced step shows Adam + L2's decay divided by √v̂ next to AdamW's plain lr·λ (explain's comparison).
     assert "λ_eff ← lr·λ / (√v̂_t + ε)" in out and "λ_eff ← lr·λ " in out
-    assert "λ = 3 shrinks ‖w‖" in out and "cost of the largest λ" in out
+    assert "λ = 3 shrinks ‖w‖" in out and "slope of log λ* vs log lr" in out

@@ -9,9 +9,12 @@ puts α back into the decay: its best λ moves with α again.
 
 Here, at small scale (see :data:`FULL`):
 
-    model   MLP 784 → 64 → ReLU → 10, cross-entropy, batch 128, η_t cosine from 1 to 0 over the whole run
+    model   MLP 784 → 64 → LayerNorm (no γ, β) → ReLU → 10, cross-entropy, batch 128, η_t cosine from 1 to 0
+            over the whole run. The LayerNorm makes the first layer scale-invariant, like the convolutions before
+            BatchNorm in the paper's ResNet: decay then sets how fast those weights turn (their effective learning
+            rate), the mechanism behind the paper's heatmaps (docs/adamw-vs-l2.md)
     data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it exactly and
-            overfits), the full 10,000-image test set, 150 epochs (1,200 steps)
+            overfits), the full 10,000-image test set, 100 epochs (800 steps)
     panels  SGD + L2             momentum 0.9, g ← ∇f + λθ                   (torch.optim.SGD)
             SGDW                 momentum 0.9, θ ← θ − η_t·λ·θ               (Algorithm 1, decay="paper")
             Adam + L2            g ← ∇f + λθ, then Adam's scaling            (torch.optim.Adam)
@@ -27,7 +30,7 @@ and the least-squares slope of log λ* against log α, ``best_lambda_slope``, tu
 number: about −1 when λ and α are coupled, about 0 when they are separable (:func:`best_lambda`).
 
 Quick mode (:data:`QUICK`): 500 training images, 2,000 test images, a 16-unit MLP, 30 epochs, 3 learning rates × 4
-λ > 0, 2 seeds — the same fields, in seconds.
+λ > 0, 2 seeds — the same fields, in seconds (too small a grid to read a slope from).
 """
 
 import dataclasses
@@ -275,7 +278,7 @@ def claims(panels: dict) -> list:
                     "evidence": f"slope {slope:+.2f}; best λ per lr {_fmt(p['best_lambda_per_lr'])}"
                                 + (f" ({edges} of them at the grid's edge)" if edges else " (all inside the grid)")
                                 + f"; onset of decay's effect (+{100 * p['onset_rise']:g} point) per lr "
-                                + _fmt(p["onset_lambda_per_lr"]) + ", slope " + _fmt([p["onset_lambda_slope"]])[1:-1]})
+                                + _fmt(p["onset_lambda_per_lr"]) + ", slope " + _number(p["onset_lambda_slope"])})
     for name, p in panels.items():
         gain = p["best_without_decay"]["test_error"] - p["best"]["test_error"]
         spread = max(p["best"]["std"], p["best_without_decay"]["std"])
@@ -296,8 +299,12 @@ def claims(panels: dict) -> list:
     return out
 
 
+def _number(value) -> str:
+    return "none" if value is None else f"{value:.3g}"
+
+
 def _fmt(values) -> str:
-    return "[" + ", ".join("none" if v is None else f"{v:.3g}" for v in values) + "]"
+    return "[" + ", ".join(map(_number, values)) + "]"
 
 
 def run(ctx) -> dict:
