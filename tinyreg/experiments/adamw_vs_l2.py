@@ -354,8 +354,9 @@ def summarize(metrics: dict) -> list:
 
 
 def plot(metrics: dict, plt) -> dict:
-    """The paper's Figure 2: test error over (lr, λ) per panel, λ = 0 as a separate bottom row; white dots: the best
-    λ at each lr, white line: the least-squares fit of log λ* against log lr, red square: the best cell."""
+    """The paper's Figure 2: test error over (lr, λ) per panel, λ = 0 as a separate bottom row. White circles: the
+    best λ at each lr, white line: the least-squares fit of log λ* against log lr, orange squares: the onset of
+    decay's effect (+1 point over λ = 0) at each lr, red frame: the best cell."""
     panels = metrics["panels"]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.6), layout="constrained")
     best = min(p["best"]["test_error"] for p in panels.values())
@@ -367,18 +368,22 @@ def plot(metrics: dict, plt) -> dict:
             ax.text(j, i, f"{e:.1f}", ha="center", va="center", fontsize=6,
                     color="white" if e > (vmin + vmax) / 2 else "black")
         ax.axhline(0.5, color="white", lw=2)  # λ = 0 below: the baseline, not part of the log-spaced grid
-        log_lr, log_decay = np.log(p["lrs"]), np.log(p["weight_decays"])
-        rows = 1 + np.interp(np.log(p["best_lambda_per_lr"]), log_decay, np.arange(len(log_decay)))
-        ax.plot(range(len(p["lrs"])), rows, "o", mfc="white", mec="black", ms=7, label="best λ per lr")
-        fitted = p["best_lambda_intercept"] + p["best_lambda_slope"] * log_lr
-        ax.plot(range(len(p["lrs"])), 1 + np.interp(fitted, log_decay, np.arange(len(log_decay)), left=-1.5,
-                                                    right=len(log_decay) + 0.5),
+        row = {decay: i for i, decay in enumerate(p["weight_decays"], start=1)}  # λ = 0 is row 0
+        columns = range(len(p["lrs"]))
+        ax.plot(columns, [row[d] for d in p["best_lambda_per_lr"]], "o", mfc="none", mec="white", mew=1.5, ms=13,
+                label="best λ per lr")
+        fitted = p["best_lambda_intercept"] + p["best_lambda_slope"] * np.log(p["lrs"])  # log λ on the line
+        ax.plot(columns, 1 + np.interp(fitted, np.log(p["weight_decays"]), np.arange(len(row)), left=-1.5,
+                                       right=len(row) + 0.5),
                 "-", color="white", lw=1.5, label=f"fit: slope {p['best_lambda_slope']:+.2f}")
-        i, j = 1 + p["weight_decays"].index(p["best"]["weight_decay"]), p["lrs"].index(p["best"]["lr"])
+        onset = [(j, row[d]) for j, d in enumerate(p["onset_lambda_per_lr"]) if d is not None]
+        ax.plot(*zip(*onset) if onset else ([], []), "s", mfc="none", mec="orange", mew=1.5, ms=13,
+                label=f"onset (+{100 * p['onset_rise']:g} point)")
+        i, j = row[p["best"]["weight_decay"]], p["lrs"].index(p["best"]["lr"])
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
-        ax.set_xticks(range(len(p["lrs"])), [f"{lr:g}" for lr in p["lrs"]], fontsize=7, rotation=45)
-        ax.set_yticks(range(1 + len(p["weight_decays"])), ["0"] + [f"{d:g}" for d in p["weight_decays"]], fontsize=7)
-        ax.set_ylim(-0.5, len(p["weight_decays"]) + 0.5)
+        ax.set_xticks(columns, [f"{lr:g}" for lr in p["lrs"]], fontsize=7, rotation=45)
+        ax.set_yticks(range(1 + len(row)), ["0"] + [f"{d:g}" for d in p["weight_decays"]], fontsize=7)
+        ax.set_ylim(-0.5, len(row) + 0.5)
         ax.set(title=f"{name}\nbest {100 * p['best']['test_error']:.2f} ± {100 * p['best']['std']:.2f}%",
                xlabel="initial learning rate α", ylabel="weight decay λ")
         ax.legend(loc="upper right", fontsize=6, framealpha=0.6)
