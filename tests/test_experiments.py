@@ -172,6 +172,16 @@ def test_best_lambda_at_the_grids_edge_is_flagged():
     assert best["best_lambda_at_edge"] == [False, False, True, True]
 
 
+def test_onset_is_the_first_lambda_one_point_above_no_decay():
+    """Column 0 rises past +1 point at 1e-2, column 1 at 1e-3, column 2 never (at most 0.9 points): onsets 1e-2,
+    1e-3, None; the slope is fitted over the two defined ones, −1 per decade."""
+    errors = np.array([[0.200, 0.200, 0.200], [0.205, 0.230, 0.205], [0.250, 0.300, 0.209]])
+    onset = adamw_vs_l2.onset_lambda(errors, np.full(3, 0.2), [1e-2, 1e-1, 1.0], [1e-4, 1e-3, 1e-2])
+    assert onset["onset_lambda_per_lr"] == [1e-2, 1e-3, None]
+    assert onset["onset_lambda_slope"] == pytest.approx(-1.0)
+    assert adamw_vs_l2.onset_lambda(errors[:, 2:], np.full(1, 0.2), [1.0], [1e-4, 1e-3, 1e-2])["onset_lambda_slope"] is None
+
+
 def test_claims_follow_the_slopes_and_the_paired_seed_difference():
     """Per-seed grids made by hand: coupled panels on a diagonal, decoupled ones separable; AdamW's best cell beats
     Adam + L2's in every seed by 1 point. Then the same with the patterns swapped: every slope claim fails."""
