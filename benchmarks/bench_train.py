@@ -247,6 +247,8 @@ def main(argv=None) -> int:
     print(machine_line(info))
     rows, per_op = [], []
     for threads in args.threads:
+        # The child imports torch and times every framework: seconds of silence otherwise.
+        print(f"timing {threads} thread{'s' if threads > 1 else ''} in a fresh process ...", flush=True)
         result = run_child(threads, args.quick)
         torch_s = next((r["median_s"] for r in result["rows"] if r["framework"] == TORCH), None)
         for r in result["rows"]:

@@ -225,7 +225,8 @@ def test_bench_update_quick_times_every_implementation_and_checks_it(tmp_path):
 
 def test_bench_train_quick_compares_with_torch(tmp_path):
     import_torch()
-    run_script("bench_train.py", "--json", "t.json", tmp_path=tmp_path)
+    printed = run_script("bench_train.py", "--json", "t.json", tmp_path=tmp_path)
+    assert "timing 1 thread in a fresh process ..." in printed   # a line before the ~15 s of timing
     payload = json.loads((tmp_path / "t.json").read_text())
     frameworks = {(r["threads"], r["framework"]) for r in payload["rows"]}
     assert {(1, "tinyreg"), (1, "NumPy by hand (no autodiff)"), (1, "torch (fused Adam)")} <= frameworks

@@ -1,13 +1,25 @@
-"""The command line: list, run (outputs, determinism, missing extras and data), the explain hook, the tour."""
+"""The command line: list, run (outputs, determinism, missing extras and data), the explain hook; every user's
+mistake ends in one line and exit status 2, Ctrl-C in "interrupted" and 130, and output appears only when complete.
+(The tour on a machine without Fashion-MNIST: tests/test_data_sample.py.)"""
 
+import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tinyreg.__main__ import main
+import tinyreg as tr
+from tinyreg.__main__ import build_parser, check_out, main
+from tinyreg.explain import add_arguments as add_explain_arguments
+from tinyreg.optim.trace import cell, format_value
+
+ROOT = Path(__file__).resolve().parent.parent
 from tinyreg.data import DataNotFoundError, write_idx
 from tinyreg.experiments.registry import EXPERIMENTS
 
@@ -111,7 +123,7 @@ def test_the_tour_reports_data_errors_like_run(capsys, monkeypatch):
 def test_unknown_experiment_and_argument_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "no-such-experiment"])
-    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "unknown experiment 'no-such-experiment'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["list", "--bogus"])
 
@@ -137,12 +149,170 @@ def test_explain_hands_its_arguments_to_tinyreg_explain(monkeypatch):
     assert seen == {"optimizer": "adamw"}
 
 
-def test_no_arguments_runs_the_tour(capsys):
-    assert main([]) == 0
-    out = capsys.readouterr().out
-    for part in ("== high-dim-regression (seed 0, quick)", "== weight-decay-histograms (seed 0, quick)",
-                 "== adamw-vs-l2 (seed 0, quick)", "--- 4. Where the decay enters", "tour done in"):
-        assert part in out
-    # The traced step shows Adam + L2's decay divided by √v̂ next to AdamW's plain lr·λ (explain's comparison).
-    assert "λ_eff ← lr·λ / (√v̂_t + ε)" in out and "λ_eff ← lr·λ " in out
-    assert "λ = 3 shrinks ‖w‖" in out and "slope of log λ* vs log lr" in out
+# a user's mistake: one line, exit 2, nothing lost ------------------------------------------------------------------
+def subcommand_parsers():
+    parser = build_parser()
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return parser, commands
+
+
+def test_every_command_and_option_has_help_and_the_top_level_help_has_no_markup(capsys):
+    parser, commands = subcommand_parsers()
+    assert {choice.dest for choice in commands._choices_actions} == {"tour", "list", "run", "explain"}
+    assert all(choice.help for choice in commands._choices_actions)
+    for name, subparser in commands.choices.items():
+        for action in subparser._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+    explain_parser = argparse.ArgumentParser()
+    add_explain_arguments(explain_parser)
+    assert all(action.help for action in explain_parser._actions)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    assert "``" not in top and ":func:" not in top and "python -m tinyreg run NAME|NUMBER" in top
+
+
+def test_run_takes_the_number_list_shows(tmp_path, capsys):
+    assert main(["run", "2", "--quick", "--no-progress", "--out", str(tmp_path / "two")]) == 0
+    assert "== high-dim-regression (seed 0, quick)" in capsys.readouterr().out
+    for number in ("0", "8"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["run", number])
+        assert exit_info.value.code == 2 and "give a name or a number 1-7" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "x"])
+def test_seed_accepts_only_what_manual_seed_accepts(capsys, value):
+    for command in (["run", "2", "--quick"], ["tour"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, "--seed", value])
+        assert exit_info.value.code == 2
+        assert f"the seed must be a non-negative integer, got '{value}'" in capsys.readouterr().err
+
+
+def refused_out(capsys, out, message, command=("run", "2", "--quick")):
+    assert main([*command, "--out", str(out)]) == 2
+    err = capsys.readouterr()
+    assert err.err == f"error: --out: {message}\n" and "==" not in err.out   # nothing ran
+
+
+def test_a_bad_out_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    refused_out(capsys, tmp_path / "file", f"{tmp_path / 'file'} exists and is not a folder")
+    refused_out(capsys, tmp_path / "file" / "sub", f"{tmp_path / 'file'} is not a folder", command=("tour",))
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    refused_out(capsys, tmp_path / "notes", f"{tmp_path / 'notes'} is a folder of other files (no metrics.json of "
+                                            "an earlier run); the run would replace it")
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_out_is_refused_before_the_run(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    refused_out(capsys, locked / "out", f"cannot write in {locked}")
+
+
+def earlier_run(tmp_path):
+    out = tmp_path / "out"
+    assert run_quick(out) == 0
+    return out, {path.name: path.read_bytes() for path in out.iterdir()}
+
+
+def test_a_failed_run_leaves_the_earlier_output_whole_and_no_partial_one(tmp_path, monkeypatch):
+    out, before = earlier_run(tmp_path)
+
+    def broken_plot(metrics, plt):
+        raise RuntimeError("a bug while plotting")
+
+    monkeypatch.setattr("tinyreg.experiments.high_dim_regression.plot", broken_plot)
+    with pytest.raises(RuntimeError, match="a bug while plotting"):
+        run_quick(out, "--seed", "7")                           # metrics.json of seed 7 was already staged
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_earlier_output(tmp_path, monkeypatch, capsys):
+    out, before = earlier_run(tmp_path)
+    capsys.readouterr()
+
+    def interrupted(ctx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tinyreg.experiments.high_dim_regression.run", interrupted)
+    assert run_quick(out, "--seed", "7") == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]
+    monkeypatch.setattr("tinyreg.explain.trace_text", lambda *args, **kwargs: interrupted(None))
+    assert main(["explain", "adamw"]) == 130
+
+
+def test_a_complete_run_replaces_the_earlier_output(tmp_path):
+    out, before = earlier_run(tmp_path)
+    (out / "stale.png").write_bytes(b"an earlier run's plot")
+    assert run_quick(out, "--seed", "7") == 0
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 7
+    assert not (out / "stale.png").exists() and [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_second_tour_may_write_over_the_first(tmp_path):
+    (tmp_path / "tour" / "adamw-vs-l2").mkdir(parents=True)
+    (tmp_path / "tour" / "adamw-vs-l2" / "metrics.json").write_text("{}")
+    assert check_out(tmp_path / "tour") is None
+
+
+def test_the_plotting_phase_says_what_it_does(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert run_quick(tmp_path / "out") == 0
+    printed = capsys.readouterr().out
+    assert printed.index("drawing the plots ...") < printed.index("wrote ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["adam", "--momentum", "0.5"], "--momentum does not apply to adam (it is an option of sgd, sgdw)"),
+    (["sgdw", "--nesterov"], "--nesterov does not apply to sgdw (it is an option of sgd)"),
+    (["sgd", "--betas", "0.8", "0.9"], "--betas does not apply to sgd (it is an option of adam, adamw)"),
+    (["--compare", "sgd", "sgdw", "--amsgrad"], "--amsgrad does not apply to sgd or sgdw (it is an option of adam, "
+                                                "adamw)"),
+])
+def test_explain_refuses_options_the_optimizer_does_not_take(capsys, argv, message):
+    assert main(["explain", *argv]) == 2
+    assert capsys.readouterr().err == f"python -m tinyreg explain: {message}\n"
+
+
+def test_explain_takes_an_option_one_of_the_compared_optimizers_has(capsys):
+    assert main(["explain", "--compare", "sgd", "adam", "--betas", "0.8", "0.9", "--steps", "1"]) == 0
+    assert "betas=(0.8, 0.9)" in capsys.readouterr().out
+
+
+def test_the_trace_table_always_separates_its_columns():
+    """The widest value format_value writes, next to another, still has a space between (was run together as
+    7.271514e-05-0.0002588352)."""
+    widest = format_value(-1.234567e-300)
+    assert widest == "-1.234567e-300"
+    assert cell(format_value(7.271514e-05)) + cell(widest) == "   7.271514e-05 -1.234567e-300"
+    theta = tr.nn.Parameter(tr.tensor([1e-300, -1.234567e-300], dtype=tr.float64))
+    opt = tr.optim.SGD([theta], lr=1.0)
+    with tr.optim.trace(opt, watch=[(theta, 0, "a" * 20), (theta, 1)]) as tape:
+        (tr.tensor([7.271514e-05, -2.588352e-04], dtype=tr.float64) * theta).sum().backward()  # the gradient
+        opt.step()
+    rows = str(tape).splitlines()
+    assert any("7.271514e-05  -0.0002588352" in row for row in rows), str(tape)
+    assert any("a" * 20 + " " in row for row in rows)
+
+
+def test_a_real_ctrl_c_during_the_tour_ends_in_one_line_and_leaves_no_partial_output(tmp_path):
+    """SIGINT to a real process, once the tour is under way: "interrupted", status 130, no traceback, and --out is
+    left as it was (here: absent), with no staging folder beside it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "tinyreg", "tour", "--out", str(tmp_path / "tour")],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("--- 1."):                                 # the first part runs, its folder staged
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and err.endswith("interrupted\n") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

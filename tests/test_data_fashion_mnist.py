@@ -2,7 +2,9 @@
 
 import gzip
 import hashlib
+import re
 import shutil
+import struct
 
 import numpy as np
 import pytest
@@ -164,6 +166,24 @@ def test_an_explicit_path_that_does_not_exist_is_named(tmp_path, no_env):
     with pytest.raises(FileNotFoundError, match=rf"not found in {tmp_path / 'typo'} \(from the path "
                                                 r"argument \(--data\)\): the directory does not exist"):
         locate_fashion_mnist(tmp_path / "typo", "train")
+
+
+def test_a_path_that_is_a_file_is_named_as_a_file(tmp_path, no_env):
+    """``--data`` given one of the files (not its directory) says so, and names the directory to pass."""
+    directory = touch_split(tmp_path / "data")
+    file = directory / (TEST_IMAGES + ".gz")
+    with pytest.raises(DataNotFoundError, match=re.escape(
+            f"not found in {file} (from the path argument (--data)): it is a file, not a directory (the directory "
+            f"holding it is {directory})")):
+        locate_fashion_mnist(file, "test")
+
+
+def test_a_header_declaring_more_than_a_fashion_mnist_file_is_refused_before_its_data(tmp_path):
+    write_fake_test_split(tmp_path, np.zeros((10_000, 28, 28), np.uint8), np.zeros(10_000, np.uint8))
+    (tmp_path / TEST_LABELS).write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 1, 10**9))
+    with pytest.raises(DataError, match=f"{TEST_LABELS}: .* declares 1000000000 data bytes, more than "
+                                        f"max_bytes=10000"):
+        load_fashion_mnist(tmp_path, split="test", verify=False)
 
 
 def test_tinyreg_data_without_the_files_is_an_error_not_a_fall_through(tmp_path, monkeypatch,

@@ -151,6 +151,12 @@ def _problem() -> dict:
 
 
 # ---- the command line -----------------------------------------------------------------------------------------------
+# The options only some optimizers take, and those optimizers: given to another, an option is refused.
+OPTION_TAKERS = {"betas": ("adam", "adamw"), "eps": ("adam", "adamw"), "amsgrad": ("adam", "adamw"),
+                 "momentum": ("sgd", "sgdw"), "dampening": ("sgd",), "nesterov": ("sgd",)}
+OPTION_DEFAULTS = dict(betas=(0.9, 0.999), eps=1e-8, momentum=0.9, dampening=0.0)
+
+
 def add_arguments(parser) -> None:
     """The options of ``python -m tinyreg explain``."""
     parser.add_argument("optimizer", nargs="?", type=str.lower, choices=list(OPTIMIZERS),
@@ -163,11 +169,11 @@ def add_arguments(parser) -> None:
                         help=f"weight decay λ (default {DEFAULT_LAMBDA}; with decay 'paper', sgdw's default, "
                              f"lr·{DEFAULT_LAMBDA}: the same decay per step). With --compare, two values set A's and "
                              "B's")
-    parser.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999), metavar=("β1", "β2"),
+    parser.add_argument("--betas", type=float, nargs=2, metavar=("β1", "β2"),
                         help="Adam's β₁ β₂ (default 0.9 0.999)")
-    parser.add_argument("--eps", type=float, default=1e-8, help="Adam's ε (default 1e-8)")
-    parser.add_argument("--momentum", type=float, default=0.9, help="SGD's μ, SGDW's β₁ (default 0.9)")
-    parser.add_argument("--dampening", type=float, default=0.0, help="SGD's τ (default 0)")
+    parser.add_argument("--eps", type=float, help="Adam's ε (default 1e-8)")
+    parser.add_argument("--momentum", type=float, help="SGD's μ, SGDW's β₁ (default 0.9)")
+    parser.add_argument("--dampening", type=float, help="SGD's τ (default 0)")
     parser.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     parser.add_argument("--amsgrad", action="store_true", help="Adam with AMSGrad")
     parser.add_argument("--maximize", action="store_true", help="ascend instead of descending")
@@ -196,8 +202,16 @@ def main(args) -> int:
             print(f"python -m tinyreg explain: {option} takes one value"
                   f"{', or two with --compare' if args.compare else ''}, got {len(values)}", file=sys.stderr)
             return 2
-    options = dict(lr=args.lr, betas=tuple(args.betas), eps=args.eps, momentum=args.momentum,
-                   dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize)
+    chosen = args.compare or [args.optimizer]
+    for option, takers in OPTION_TAKERS.items():
+        if getattr(args, option) not in (None, False) and not set(chosen) & set(takers):
+            print(f"python -m tinyreg explain: --{option} does not apply to {' or '.join(chosen)} (it is an option "
+                  f"of {', '.join(takers)})", file=sys.stderr)
+            return 2
+    given = {option: getattr(args, option) for option in OPTION_DEFAULTS if getattr(args, option) is not None}
+    options = dict(OPTION_DEFAULTS, **given, lr=args.lr, nesterov=args.nesterov, amsgrad=args.amsgrad,
+                   maximize=args.maximize)
+    options["betas"] = tuple(options["betas"])
     common = dict(watch=(0, 1) if args.param == "all" else (int(args.param),), dtype=np.dtype(args.dtype).type)
     try:
         if args.compare:

@@ -130,26 +130,10 @@ def test_scheduler_state_round_trip():
         assert sched.get_last_lr() == sched2.get_last_lr()
 
 
-def readme_optim_section():
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    return text[text.index("<!-- BEGIN optim -->"):text.index("<!-- END optim -->")]
-
-
-def test_readme_names_every_scheduler_and_its_paper_decay_example_holds():
-    """Every scheduler class tinyreg has is named in the README's optim section, and the example there really feeds
-    η_t to decay="paper": after 30 steps StepLR sets η_t = 0.1, so the decay factor goes from 1 − λ to 1 − 0.1·λ."""
-    section = readme_optim_section()
+def test_the_optim_page_names_every_scheduler():
+    """Every scheduler class tinyreg has is named in docs/optim.md (its example runs as a doc test: conftest.py)."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "optim.md").read_text(encoding="utf-8")
     schedulers = [name for name, cls in vars(tr.optim.lr_scheduler).items()
                   if inspect.isclass(cls) and issubclass(cls, tr.optim.lr_scheduler.LRScheduler)
                   and cls is not tr.optim.lr_scheduler.LRScheduler]
-    assert len(schedulers) == 4 and all(f"`{name}`" in section for name in schedulers)
-    (example,) = [block for block in section.split("```python\n")[1:] if 'decay="paper"' in block.split("```")[0]]
-    w = tr.nn.Parameter(np.ones(2))
-    scope = {"tr": tr, "params": [w]}
-    exec(example.split("```")[0], scope)
-    with tr.optim.trace(scope["opt"], [(w, 0)]) as tape:
-        for _ in range(31):
-            w.grad = np.zeros(2)
-            scope["opt"].step()
-            scope["sched"].step()
-    assert tape.steps[29][0]["keep"] == 1 - 1e-4 and tape.steps[30][0]["keep"] == pytest.approx(1 - 1e-5, abs=1e-18)
+    assert len(schedulers) == 4 and all(f"`{name}`" in page for name in schedulers)

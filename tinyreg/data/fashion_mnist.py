@@ -12,8 +12,9 @@ back to a later place. So a mistyped path cannot silently load other data, and t
 splits always come from the same directory.
 
 Each file may be the ``.gz`` as distributed or its gunzipped form. Verification checks the IDX
-structure (magic, 60,000 / 10,000 images of 28x28, labels in 0..9) and the SHA-256 of every file.
-Bad files raise ``DataError`` (a ``ValueError``) naming the file.
+structure (magic, 60,000 / 10,000 images of 28x28, labels in 0..9) and the SHA-256 of every file's
+IDX bytes. Bad files raise ``DataError`` (a ``ValueError``) naming the file; a file is read only up
+to the size a Fashion-MNIST file has, so a hostile one cannot make loading take more memory.
 """
 
 import hashlib
@@ -25,7 +26,7 @@ import numpy as np
 
 from ._generator import generator_or_default
 from .errors import DataError, DataNotFoundError
-from .idx import parse_idx, read_file_bytes
+from .idx import idx_bytes, read_idx
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -38,20 +39,12 @@ SPLITS = {  # split -> (images file, labels file, number of examples)
 }
 
 # SHA-256 of the decompressed IDX bytes: the identity of the data, whatever compressed it.
-# (These equal the digests of the gunzipped upstream zalandoresearch files.)
+# (These equal the digests of the gunzipped upstream zalandoresearch files and of Debian's.)
 IDX_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-}
-# SHA-256 of the .gz files in Debian's dataset-fashion-mnist. Debian recompressed the upstream
-# archives, so upstream's .gz differ byte-wise; they pass through the IDX digest above instead.
-DEBIAN_GZ_SHA256 = {
-    "train-images-idx3-ubyte": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
-    "train-labels-idx1-ubyte": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
-    "t10k-images-idx3-ubyte": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
-    "t10k-labels-idx1-ubyte": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
 }
 
 
@@ -108,7 +101,9 @@ def locate_fashion_mnist(path=None, split="train"):
     files = [_find_file(directory, stem) for stem in stems]
     if all(files):
         return tuple(files)
-    if not directory.is_dir():
+    if directory.is_file():
+        problem = f"it is a file, not a directory (the directory holding it is {directory.parent})"
+    elif not directory.is_dir():
         problem = "the directory does not exist"
     else:
         problem = "missing " + ", ".join(f"{stem}[.gz]" for stem, file in zip(stems, files)
@@ -122,29 +117,27 @@ def locate_fashion_mnist(path=None, split="train"):
         f" `--data DIR` (path=DIR) or set {ENV_VAR}=DIR.")
 
 
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
+def idx_sha256(array):
+    """SHA-256 of the IDX bytes ``array`` was read from: IDX decoding is one-to-one, so re-encoding gives them back."""
+    return hashlib.sha256(idx_bytes(array)).hexdigest()
 
 
-def _verify_digest(file, stem, file_bytes, idx_bytes):
-    """Accept Debian's exact .gz, or any file whose (gunzipped) IDX bytes have the pinned digest."""
-    if file_bytes is not idx_bytes and _sha256(file_bytes) == DEBIAN_GZ_SHA256[stem]:
-        return
-    actual = _sha256(idx_bytes)
+def _verify_digest(file, stem, array):
+    actual = idx_sha256(array)
     if actual != IDX_SHA256[stem]:
-        raise DataError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes"
-                        f" (or {DEBIAN_GZ_SHA256[stem]} for Debian's .gz), got {actual}."
+        raise DataError(f"{file}: SHA-256 mismatch: expected {IDX_SHA256[stem]} for the IDX bytes,"
+                        f" got {actual}."
                         " The file is damaged or is not Fashion-MNIST: replace it with a fresh copy"
                         " (`sudo apt-get install --reinstall dataset-fashion-mnist`, or download it"
                         " again from https://github.com/zalandoresearch/fashion-mnist). To load it"
                         " anyway from Python: load_fashion_mnist(..., verify=False).")
 
 
-def _read(file, stem, verify):
-    file_bytes, idx_bytes = read_file_bytes(file)
+def _read(file, stem, data_bytes, verify):
+    array = read_idx(file, max_bytes=data_bytes)
     if verify:
-        _verify_digest(file, stem, file_bytes, idx_bytes)
-    return parse_idx(idx_bytes, name=str(file))
+        _verify_digest(file, stem, array)
+    return array
 
 
 def load_fashion_mnist(path=None, split="train", verify=True):
@@ -159,8 +152,8 @@ def load_fashion_mnist(path=None, split="train", verify=True):
     """
     images_file, labels_file = locate_fashion_mnist(path, split)
     images_stem, labels_stem, n = SPLITS[split]
-    images = _read(images_file, images_stem, verify)
-    labels = _read(labels_file, labels_stem, verify)
+    images = _read(images_file, images_stem, n * 28 * 28, verify)
+    labels = _read(labels_file, labels_stem, n, verify)
     if images.dtype != np.uint8 or images.shape != (n, 28, 28):
         raise DataError(f"{images_file}: expected uint8 images of shape {(n, 28, 28)}, "
                         f"got {images.dtype} {images.shape}")

@@ -11,9 +11,15 @@ Layout, all integers big-endian::
 
 A file may be gzip-compressed; the reader recognises gzip by its own magic bytes (0x1f 0x8b), so
 the file name does not matter. The writer compresses when the name ends in ``.gz``.
+
+The reader decompresses as it reads: first the header, then exactly the data bytes the header
+declares, then one byte more to check that the file ends there. So a hostile file (a gzip bomb, a
+header claiming terabytes) costs memory for at most what its header declares, capped by
+``max_bytes``, and gives one ``DataError`` naming it.
 """
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -33,70 +39,72 @@ IDX_DTYPES = {
 }
 _CODES = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB of data: above IDX datasets in use, far below what a bomb claims
+_CHUNK = 1 << 20  # bytes read at a time
 
 
-def read_file_bytes(path):
-    """Return the IDX bytes of ``path``, gunzipped if the file is gzip-compressed.
+def read_idx(path, max_bytes=DEFAULT_MAX_BYTES):
+    """Read an IDX file (plain or gzip-compressed) into a native-endian, writable ``numpy.ndarray``.
 
-    Returns ``(file_bytes, idx_bytes)``; they are the same object for a plain file. A damaged
-    gzip stream raises ``DataError`` naming the file.
+    Raises ``DataError`` (a ``ValueError``) naming the file for a bad magic, an unknown dtype code,
+    a damaged gzip stream, a header declaring more than ``max_bytes`` data bytes, or a payload whose
+    length is not ``prod(dims) * itemsize`` (expected and actual byte counts in the message).
     """
-    file_bytes = Path(path).read_bytes()
-    if not file_bytes.startswith(_GZIP_MAGIC):
-        return file_bytes, file_bytes
-    try:
-        return file_bytes, gzip.decompress(file_bytes)
-    except (EOFError, OSError, zlib.error) as err:
-        raise DataError(f"{path}: damaged gzip stream ({err})") from err
+    with open(path, "rb") as file:
+        stream = gzip.GzipFile(fileobj=file, mode="rb") if file.peek(2)[:2] == _GZIP_MAGIC else file
+        return _parse_idx(stream, str(path), max_bytes)
 
 
-def parse_idx(idx_bytes, name="<bytes>"):
-    """Decode IDX bytes into a native-endian, writable ``numpy.ndarray``.
-
-    ``name`` labels the ``DataError`` raised for bytes that are not a well-formed IDX file.
-    """
-    if len(idx_bytes) < 4:
-        raise DataError(f"{name}: {len(idx_bytes)} bytes is too short for the 4-byte IDX magic")
-    zero0, zero1, code, ndim = idx_bytes[:4]
+def _parse_idx(stream, name, max_bytes):
+    magic = _read_at_most(stream, 4, name)
+    if len(magic) < 4:
+        raise DataError(f"{name}: {len(magic)} bytes is too short for the 4-byte IDX magic")
+    zero0, zero1, code, ndim = magic
     if zero0 != 0 or zero1 != 0:
         raise DataError(
-            f"{name}: bad IDX magic {idx_bytes[:4].hex()}: the first two bytes must be 00 00")
+            f"{name}: bad IDX magic {magic.hex()}: the first two bytes must be 00 00")
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
         raise DataError(f"{name}: unknown IDX dtype code 0x{code:02X} (known: {known})")
-    header_size = 4 + 4 * ndim
-    if len(idx_bytes) < header_size:
-        raise DataError(f"{name}: truncated header: {ndim} dims need {header_size} bytes, "
-                         f"file has {len(idx_bytes)}")
-    shape = struct.unpack(f">{ndim}I", idx_bytes[4:header_size])
+    dims = _read_at_most(stream, 4 * ndim, name)
+    if len(dims) < 4 * ndim:
+        raise DataError(f"{name}: truncated header: {ndim} dims need {4 + 4 * ndim} bytes, "
+                        f"file has {4 + len(dims)}")
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    actual = len(idx_bytes) - header_size
-    if actual != expected:
+    # Python integers: four dims of 2**16 declare 2**64 bytes (an int64 product would wrap to 0).
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > max_bytes:
+        raise DataError(f"{name}: shape {shape} of {dtype.name} declares {expected} data bytes, "
+                        f"more than max_bytes={max_bytes}")
+    data = _read_at_most(stream, expected, name)
+    if len(data) < expected:
         raise DataError(f"{name}: shape {shape} of {dtype.name} needs {expected} data bytes, "
-                         f"file has {actual} ({'truncated' if actual < expected else 'oversized'})")
-    data = np.frombuffer(idx_bytes, dtype=dtype, offset=header_size)
-    # astype copies: the result is writable, native-endian and does not pin the file buffer.
-    return data.astype(dtype.newbyteorder("=")).reshape(shape)
+                        f"file has {len(data)} (truncated)")
+    if _read_at_most(stream, 1, name):  # also makes gzip check its CRC-32 and length trailer
+        raise DataError(f"{name}: shape {shape} of {dtype.name} needs {expected} data bytes, "
+                        f"file has more (oversized)")
+    # A bytearray's buffer is writable; astype byte-swaps to native order (a copy only if it must).
+    array = np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
+    try:
+        return array.reshape(shape)
+    except ValueError as err:  # more than 64 dims, or a 0 among dims whose other product overflows
+        raise DataError(f"{name}: shape {shape} cannot be a NumPy array ({err})") from None
 
 
-def read_idx(path):
-    """Read an IDX file (plain or gzip-compressed) into a ``numpy.ndarray``.
+def _read_at_most(stream, size, name):
+    """Up to ``size`` bytes, a chunk at a time, so memory follows what the file holds, not what it claims."""
+    data = bytearray()
+    try:
+        while len(data) < size and (chunk := stream.read(min(size - len(data), _CHUNK))):
+            data += chunk
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise DataError(f"{name}: damaged gzip stream ({err})") from err
+    return data
 
-    Raises ``DataError`` (a ``ValueError``) naming the file for a bad magic, an unknown dtype code,
-    or a payload whose length is not ``prod(dims) * itemsize`` (expected and actual byte counts in
-    the message).
-    """
-    _, idx_bytes = read_file_bytes(path)
-    return parse_idx(idx_bytes, name=str(path))
 
-
-def write_idx(path, array):
-    """Write ``array`` as an IDX file; gzip-compressed when ``path`` ends in ``.gz``.
-
-    Supported dtypes: uint8, int8, int16, int32, float32, float64 (cast int64 labels to uint8 or
-    int32 first). Compression uses ``mtime=0`` so equal arrays give byte-identical files.
-    """
+def idx_bytes(array):
+    """The IDX encoding of ``array``: the header, then the data row-major and big-endian."""
     array = np.asarray(array)
     code = _CODES.get(array.dtype.newbyteorder("="))
     if code is None:
@@ -106,8 +114,17 @@ def write_idx(path, array):
         raise ValueError(f"write_idx: shape {array.shape} does not fit IDX "
                          "(at most 255 dims, each below 2**32)")
     header = struct.pack(f">BBBB{array.ndim}I", 0, 0, code, array.ndim, *array.shape)
-    idx_bytes = header + array.astype(IDX_DTYPES[code], copy=False).tobytes(order="C")
+    return header + array.astype(IDX_DTYPES[code], copy=False).tobytes(order="C")
+
+
+def write_idx(path, array):
+    """Write ``array`` as an IDX file; gzip-compressed when ``path`` ends in ``.gz``.
+
+    Supported dtypes: uint8, int8, int16, int32, float32, float64 (cast int64 labels to uint8 or
+    int32 first). Compression uses ``mtime=0`` so equal arrays give byte-identical files.
+    """
+    data = idx_bytes(array)
     path = Path(path)
     if path.suffix == ".gz":
-        idx_bytes = gzip.compress(idx_bytes, mtime=0)
-    path.write_bytes(idx_bytes)
+        data = gzip.compress(data, mtime=0)
+    path.write_bytes(data)

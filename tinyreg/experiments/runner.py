@@ -6,10 +6,14 @@ seed and the stream's name. So a run is a function of (experiment, seed, quick) 
 """
 
 import json
+import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,11 @@ class Context:
     data: str | None = None  # Fashion-MNIST directory (--data); None: $TINYREG_DATA if set, else Debian's
     out: Path | None = None  # where the run writes metrics.json, plots and any extra files (None: nowhere)
     show_progress: bool = True
+    stdout: object = None  # where the run's text goes (None: sys.stdout)
+
+    def say(self, line: str) -> None:
+        """Print one line of the run's output (such as which data it uses)."""
+        print(line, file=self.stdout or sys.stdout)
 
     def rng(self, stream: str) -> np.random.Generator:
         """A generator for one named stream (``"batches"``, ``"subset"``), independent of the other streams.
@@ -56,7 +65,34 @@ def _plain(value):
     raise TypeError(f"metrics must be plain data; got {type(value).__name__}")
 
 
-def write_outputs(record: dict, module, out: Path) -> list:
+@contextmanager
+def staged_output(out):
+    """Yield a new folder beside ``out`` to write a run into; when the block completes, it becomes ``out``
+    (replacing an earlier run's). If the block raises (a failed run, Ctrl-C) the folder is removed and ``out`` is
+    left as it was: no partial output, and never new metrics beside an earlier run's plots. ``out`` None: yield None.
+    """
+    if out is None:
+        yield None
+        return
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the output is an ordinary folder
+    earlier = staging.with_suffix(".old")
+    if out.exists():
+        out.rename(earlier)
+    staging.rename(out)
+    shutil.rmtree(earlier, ignore_errors=True)
+
+
+def write_outputs(record: dict, module, out: Path, stdout=None) -> list:
     """Write metrics.json and, with matplotlib installed, every figure of ``module.plot``; return the paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "metrics.json"]
@@ -64,6 +100,7 @@ def write_outputs(record: dict, module, out: Path) -> list:
     plt = pyplot()
     if plt is None:
         return written
+    print("drawing the plots ...", file=stdout or sys.stdout, flush=True)  # up to ~15 s for the histograms
     for filename, figure in module.plot(record["metrics"], plt).items():
         figure.savefig(out / filename, dpi=110, bbox_inches="tight")
         plt.close(figure)
@@ -72,33 +109,36 @@ def write_outputs(record: dict, module, out: Path) -> list:
 
 
 def run_experiment(name: str, seed: int = 0, out=None, quick: bool = False, data=None,
-                   show_progress: bool = True, stdout=None) -> dict:
+                   show_progress: bool = True, stdout=None, shown_out=None) -> dict:
     """Run experiment ``name``, print its summary to ``stdout`` and return the record written to metrics.json.
 
-    ``out``: a directory for metrics.json and the PNG plots (None: write nothing).
+    ``out``: a directory for metrics.json and the PNG plots (None: write nothing). The run writes into a folder
+    beside it that replaces ``out`` only when the run is complete (:func:`staged_output`). ``shown_out``: the
+    directory the "wrote" line names, when ``out`` is itself a staging folder that will be moved (default ``out``).
     """
     stdout = stdout or sys.stdout
     experiment = registry.get(name)
     module = experiment.load()
-    out = None if out is None else Path(out)
-    ctx = Context(seed=seed, quick=quick, data=data, out=out, show_progress=show_progress)
-    ctx.manual_seed()
-    start, cpu_start = time.perf_counter(), time.process_time()
-    metrics = module.run(ctx)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    record = {"experiment": name, "seed": seed, "quick": quick, "seconds": round(seconds, 2),
-              "cpu_seconds": round(cpu_seconds, 2),
-              "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                          "platform": platform.platform()},
-              "metrics": metrics}
-    print(f"== {name} (seed {seed}{', quick' if quick else ''}): {experiment.description}", file=stdout)
-    for line in module.summarize(metrics):
-        print(line, file=stdout)
-    # CPU time too: on a shared machine the wall clock measures the neighbours as well.
-    print(f"time: {seconds:.1f} s wall clock, {cpu_seconds:.1f} s CPU", file=stdout)
+    with staged_output(out) as staging:
+        ctx = Context(seed=seed, quick=quick, data=data, out=staging, show_progress=show_progress, stdout=stdout)
+        ctx.manual_seed()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        metrics = module.run(ctx)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        record = {"experiment": name, "seed": seed, "quick": quick, "seconds": round(seconds, 2),
+                  "cpu_seconds": round(cpu_seconds, 2),
+                  "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                              "platform": platform.platform()},
+                  "metrics": metrics}
+        print(f"== {name} (seed {seed}{', quick' if quick else ''}): {experiment.description}", file=stdout)
+        for line in module.summarize(metrics):
+            print(line, file=stdout)
+        # CPU time too: on a shared machine the wall clock measures the neighbours as well.
+        print(f"time: {seconds:.1f} s wall clock, {cpu_seconds:.1f} s CPU", file=stdout)
+        if staging is not None:
+            written = write_outputs(record, module, staging, stdout)
     if out is not None:
-        written = write_outputs(record, module, out)
-        print(f"wrote {', '.join(str(p) for p in written)}", file=stdout)
+        print(f"wrote {', '.join(str(Path(shown_out or out) / path.name) for path in written)}", file=stdout)
         if len(written) == 1:
             print("(no plots: matplotlib is not installed; pip install 'tinyreg[plot]')", file=stdout)
     return record

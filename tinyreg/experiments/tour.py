@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinyreg.experiments.runner import run_experiment
+from tinyreg.experiments.runner import run_experiment, staged_output
 from tinyreg.explain import compare_text
 
 PARTS = (
@@ -31,11 +31,13 @@ def tour(seed: int = 0, out=None, stdout=None) -> dict:
     print("tinyreg tour: how regularization acts on training, in quick runs (the full ones: python -m tinyreg run "
           "NAME)\n", file=stdout)
     records = {}
-    for number, (name, lesson) in enumerate(PARTS, start=1):
-        print(f"--- {number}. {lesson}", file=stdout)
-        records[name] = run_experiment(name, seed=seed, out=None if out is None else Path(out) / name, quick=True,
-                                       stdout=stdout)
-        print(file=stdout)
+    with staged_output(out) as staging:  # the parts' folders appear together, when the whole tour is done
+        for number, (name, lesson) in enumerate(PARTS, start=1):
+            print(f"--- {number}. {lesson}", file=stdout)
+            part_out, shown_out = (None, None) if out is None else (staging / name, Path(out) / name)
+            records[name] = run_experiment(name, seed=seed, out=part_out, quick=True, stdout=stdout,
+                                           shown_out=shown_out)
+            print(file=stdout)
     print(f"--- {len(PARTS) + 1}. Where the decay enters, equation by equation (Algorithm 2 of Loshchilov & Hutter)",
           file=stdout)
     print(compare_text("adam", "adamw", steps=1), file=stdout)

@@ -13,6 +13,7 @@ import numpy as np
 import tinyreg as tr
 from tinyreg import nn
 from tinyreg.data import batches, load_fashion_mnist, subset, to_inputs
+from tinyreg.data.sample import SAMPLE_NOTE, load_for_quick_run
 
 
 def mlp(widths=(784, 256, 128, 10), dropout=None, layer_norm=False):
@@ -44,16 +45,25 @@ def fashion_mnist(ctx, n_train=None, n_test=None) -> Classification:
     ``n_train``/``n_test``: a stratified random subset of that size (drawn from ``ctx.rng("subset-train")`` or
     ``ctx.rng("subset-test")``), or everything (None).
     Both splits are read from the one directory :func:`tinyreg.data.fashion_mnist_dir` picks: ``ctx.data`` (--data)
-    when given, else $TINYREG_DATA when set, else Debian's; missing files there raise ``DataNotFoundError``.
+    when given, else $TINYREG_DATA when set, else Debian's; missing files there raise ``DataNotFoundError``, except
+    that a quick run without --data or $TINYREG_DATA falls back to the sample shipped with tinyreg
+    (:func:`tinyreg.data.sample.load_for_quick_run`). A quick run says in one line which data it used.
     """
     parts, words = [], []
     for split, n in (("train", n_train), ("test", n_test)):
-        data = load_fashion_mnist(ctx.data, split=split)
-        if n is not None and n < len(data.labels):
+        if ctx.quick:
+            data, note = load_for_quick_run(ctx.data, split=split)
+        else:
+            data, note = load_fashion_mnist(ctx.data, split=split), None
+        subsetted = n is not None and n < len(data.labels)
+        if subsetted:
             data = subset(data, n, stratified=True, rng=ctx.rng(f"subset-{split}"))
         parts.append(Split(to_inputs(data.images).reshape(len(data.labels), -1), data.labels))
-        words.append(f"{len(data.labels):,} {split}{'' if n is None else ' (stratified subset)'}")
-    return Classification(*parts, "Fashion-MNIST, " + " / ".join(words))
+        words.append(f"{len(data.labels):,} {split}{' (stratified subset)' if subsetted else ''}")
+    if note is not None:
+        ctx.say(note)
+    source = "Fashion-MNIST sample" if note == SAMPLE_NOTE else "Fashion-MNIST"
+    return Classification(*parts, f"{source}, " + " / ".join(words))
 
 
 def evaluate(model, split: Split, batch_size: int = 2000) -> tuple:

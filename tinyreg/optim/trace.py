@@ -180,7 +180,13 @@ def format_value(value) -> str:
     return format(float(value), ".7g")
 
 
-VALUE_WIDTH = 13
+# The widest value format_value writes is 14 columns (-1.234567e-308): one more keeps a space between columns.
+VALUE_WIDTH = 15
+
+
+def cell(text: str) -> str:
+    """A value column, right-aligned and always led by a space, so neighbouring columns never run together."""
+    return " " + pad(text, VALUE_WIDTH - 1, ">")
 
 
 def _block_key(element):
@@ -207,12 +213,12 @@ def render_step(step: Step, multiple_groups: bool = False, columns=(0, 0)) -> st
         per_table = max(1, (WIDTH - 2 - eq_width - 3 - source_width) // VALUE_WIDTH)
         for start in range(0, len(elements), per_table):
             chunk = elements[start:start + per_table]
-            rows = [pad(title, 2 + eq_width) + "".join(pad(e.label, VALUE_WIDTH, ">") for e in chunk) + "   source"]
+            rows = [pad(title, 2 + eq_width) + "".join(cell(e.label) for e in chunk) + "   source"]
             for i, line in enumerate(first.lines):
                 if line.kind == "derived" and first.lines[i - 1].kind != "derived":
                     rows.append("  " + "┄" * eq_width)
                 rows.append("  " + pad(line.equation, eq_width)
-                            + "".join(pad(format_value(e.lines[i].value), VALUE_WIDTH, ">") for e in chunk)
+                            + "".join(cell(format_value(e.lines[i].value)) for e in chunk)
                             + "   " + line.source)
             out.append("\n".join(rows))
     return "\n\n".join(out)
