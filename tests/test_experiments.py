@@ -121,10 +121,11 @@ def test_quick_run_states_every_claim(quick_run):
         assert any(c["claim"] in line and ("[shown]" in line) == c["shown"] for line in summary)
 
 
-def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone():
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(layer_norm):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
-    models = [mlp((5, 4, 3)) for _ in range(3)]  # three different initialisations
+    models = [adamw_vs_l2.cell_model(5, 4, 3, layer_norm) for _ in range(3)]  # three different initialisations
     stack = adamw_vs_l2.CellStack(models)
     stack.loss(x, y).backward()
     stacked = [np.asarray(p.grad).copy() for m in models for p in m.parameters()]
@@ -138,7 +139,7 @@ def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone():
     for got, expected in zip(stacked, [np.asarray(p.grad) for m in models for p in m.parameters()]):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     alone = [float((np.asarray(m(tr.tensor(x))).argmax(axis=1) != y).mean()) for m in models]
-    models[1][2].weight = nn.Parameter(np.full((3, 4), np.nan, dtype=np.float32))  # cell 1 diverged
+    models[1][-1].weight = nn.Parameter(np.full((3, 4), np.nan, dtype=np.float32))  # cell 1 diverged
     errors = adamw_vs_l2.CellStack(models).errors(x, y, chunk=4)
     assert errors.tolist() == [alone[0], 1.0, alone[2]]  # scored as all wrong; the others as when alone
 
@@ -179,7 +180,8 @@ def test_onset_is_the_first_lambda_one_point_above_no_decay():
     onset = adamw_vs_l2.onset_lambda(errors, np.full(3, 0.2), [1e-2, 1e-1, 1.0], [1e-4, 1e-3, 1e-2])
     assert onset["onset_lambda_per_lr"] == [1e-2, 1e-3, None]
     assert onset["onset_lambda_slope"] == pytest.approx(-1.0)
-    assert adamw_vs_l2.onset_lambda(errors[:, 2:], np.full(1, 0.2), [1.0], [1e-4, 1e-3, 1e-2])["onset_lambda_slope"] is None
+    single = adamw_vs_l2.onset_lambda(errors[:, 2:], np.full(1, 0.2), [1.0], [1e-4, 1e-3, 1e-2])
+    assert single["onset_lambda_slope"] is None
 
 
 def test_claims_follow_the_slopes_and_the_paired_seed_difference():

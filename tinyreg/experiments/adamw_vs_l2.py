@@ -64,8 +64,8 @@ def log_grid(low: float, high: float, per_decade: int) -> tuple:
 
 
 # The grids: 5 learning rates over 2 decades, λ > 0 over 4 decades, both at 2 points per decade (×√10 ≈ 3.16 apart).
-# Where a panel's λ range sits was found with a wide pilot run (docs/adamw-vs-l2.md): wide enough that the best λ of
-# every learning rate is inside it, for coupled panels the range the diagonal needs.
+# Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
+# that clearly hurts, at every learning rate; for the coupled panels that takes 4 decades (their diagonal crosses 2).
 SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(1e-4, 1e-2, 2)
 PANELS = {
     "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 1, 2), True),
@@ -106,9 +106,9 @@ def cell_model(n_in: int, hidden: int, n_out: int, layer_norm: bool):
 
 # ---- many small models trained at once ----------------------------------------------------------------------------
 class CellStack:
-    """K two-layer MLPs (n → h → ReLU → c), one per grid cell, evaluated as one network.
+    """K two-layer MLPs (n → h [→ LayerNorm] → ReLU → c), one per grid cell, evaluated as one network.
 
-    Each cell is an ordinary :func:`~tinyreg.experiments.training.mlp` with its own Parameters, so each can be its own
+    Each cell is an ordinary :func:`cell_model` with its own Parameters, so each can be its own
     param group with its own lr and λ. Only the forward pass is shared: the K first layers, side by side, are one wide
     layer n → K·h (one matrix product instead of K, where nearly all the work is), and the K second layers are one
     batched product (K, B, h) @ (K, h, c). No cell's output depends on another cell's weights, so the gradient of
