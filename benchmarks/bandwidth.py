@@ -1,10 +1,11 @@
 """Byte models of the updates, and the memory-bandwidth ceiling measured with the same bytes.
 
 Byte model (float32, 4 B a value). An elementwise update has to move each array it reads and each it writes once;
-nothing faster is possible when the arrays do not fit in cache:
+nothing faster is possible when the arrays do not fit in cache. θ and each state array are read and written, g is
+read, so with k state arrays (from the optimizer's declaration) it moves (2·(1 + k) + 1) × 4 B per element:
 
-    SGD-momentum (coupled decay)  reads θ, g, b      writes θ, b      5 × 4 B = 20 B/element
-    Adam (L2) and AdamW           reads θ, g, m, v   writes θ, m, v   7 × 4 B = 28 B/element
+    SGD-momentum, RMSprop, Adagrad, Lion   reads θ, g, one state   writes θ, the state   5 × 4 B = 20 B/element
+    Adam, AdamW, NAdam, RAdam              reads θ, g, m, v        writes θ, m, v        7 × 4 B = 28 B/element
 
 Effective bandwidth = bytes/element × elements / step time. It counts only these compulsory bytes: a NumPy step that
 makes temporaries moves more bytes than it is credited with, which is exactly the inefficiency the number exposes.
@@ -26,19 +27,20 @@ neither, and in the committed results they ran up to 8 % faster than that "ceili
 import numba
 import numpy as np
 
-# Per element: (arrays read and written back, arrays only read). Keyed by the optimizer names of bench_update.
-ACCESS = {
-    "sgd": ("θ b", "g"),
-    "adam": ("θ m v", "g"),
-    "adamw": ("θ m v", "g"),
-}
+from guard import state_names
+
 FLOAT32_BYTES = 4
 
 
+def read_write_arrays(optimizer: str) -> int:
+    """Arrays each element reads and writes back: θ and the state arrays the benchmark's settings use (g is only
+    read). From the optimizer's declaration, so a new optimizer needs no entry here."""
+    return 1 + len(state_names(optimizer))
+
+
 def bytes_per_element(optimizer: str) -> int:
-    """The byte model: each read-write array counts twice (read, write), each read-only array once."""
-    read_write, read_only = (part.split() for part in ACCESS[optimizer])
-    return FLOAT32_BYTES * (2 * len(read_write) + len(read_only))
+    """The byte model: each read-write array counts twice (read, write), the gradient once."""
+    return FLOAT32_BYTES * (2 * read_write_arrays(optimizer) + 1)
 
 
 def gb_per_s(optimizer: str, elements: int, seconds: float) -> float:
@@ -83,7 +85,7 @@ def ceiling_steps(optimizer: str, elements: int, threads: int, rng: np.random.Ge
     ``numba.set_num_threads``). The ceiling is the faster of the two, because on a small in-cache workload waking the
     threads costs more than they save, and a bound that a serial kernel beats would not be a bound.
     """
-    n_state = len(ACCESS[optimizer][0].split())
+    n_state = read_write_arrays(optimizer)
     state = [rng.standard_normal(elements, dtype=np.float32) for _ in range(n_state)]
     g = rng.standard_normal(elements, dtype=np.float32)
     kernels = {"serial": _SERIAL[n_state]} if threads == 1 else {"serial": _SERIAL[n_state],

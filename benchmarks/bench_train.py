@@ -70,8 +70,8 @@ def torch_model(tinyreg_mlp):
         if kind == "Linear":
             linear = torch.nn.Linear(layer.in_features, layer.out_features)
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(layer.weight.data))
-                linear.bias.copy_(torch.from_numpy(layer.bias.data))
+                linear.weight.copy_(torch.from_numpy(np.asarray(layer.weight)))
+                linear.bias.copy_(torch.from_numpy(np.asarray(layer.bias)))
             layers.append(linear)
         elif kind == "ReLU":
             layers.append(torch.nn.ReLU())
@@ -126,8 +126,8 @@ def check_same_computation(ours, hand, theirs, x, y) -> None:
     hand.training = False
     loss = nn.functional.cross_entropy(ours(tr.tensor(x)), tr.tensor(y))
     loss.backward()
-    ours_grads = [p.grad for p in ours.parameters()]
-    others = {"the hand-written NumPy step": (hand.loss_and_grads(x, y), [p.grad for p in hand.params])}
+    ours_grads = [np.asarray(p.grad) for p in ours.parameters()]
+    others = {"the hand-written NumPy step": (hand.loss_and_grads(x, y), [np.asarray(p.grad) for p in hand.params])}
     if theirs is not None:
         import torch
 

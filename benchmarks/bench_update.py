@@ -5,7 +5,8 @@
     python benchmarks/bench_update.py --only adamw W1 --threads 1
     python benchmarks/bench_update.py --json benchmarks/results/update.json --plot benchmarks/results/update.png
 
-For every optimizer (SGD-momentum with coupled decay, Adam with L2, AdamW), workload (W1, W2, W3: see workloads.py)
+For every optimizer that declares benchmark settings (SGD-momentum with coupled decay, Adam with L2, AdamW, RMSprop,
+Adagrad, NAdam, RAdam, Lion; each optimizer file's ``benchmark``), workload (W1, W2, W3: see workloads.py)
 and thread count, each implementation starts from the same θ_0 with its grads already set; all of them (and the
 ceiling) are then timed in 5 interleaved rounds, each round a few untimed warm-up steps per implementation (JIT,
 state allocation, caches) followed by its timed steps (W1: 20, W2: 200, W3: 100 in all). Columns:
@@ -31,9 +32,12 @@ import torch_updates
 from machine import Interference, cores, machine_info, machine_line, record_end_of_run, set_threads, thread_counts
 from output import format_table, write_json
 from timing import time_rounds, total_calls
+from tinyreg.optim import OPTIMIZERS as OPTIMIZER_CLASSES
 from workloads import start_state, workloads
 
-OPTIMIZERS = {"sgd": "SGD-momentum (coupled decay)", "adam": "Adam (L2)", "adamw": "AdamW"}
+# Every optimizer that declares benchmark settings, described by its class and decay convention.
+OPTIMIZERS = {name: f"{OPTIMIZER_CLASSES[name].__name__} ({settings.get('decay') or 'default decay'})"
+              for name, settings in guard.HYPERPARAMETERS.items()}
 CEILING = "ceiling: in-place stream"
 BASELINE = "torch fused"
 # (warm-up calls per round, timed calls, rounds) per workload: all implementations of one workload are timed in
@@ -104,7 +108,8 @@ def measure(optimizer, workload, threads, impls, terms, counts, start, want, rng
            for kernel, fn in bandwidth.ceiling_steps(optimizer, workload.elements, threads, rng).items()}
     states = {}
     for name, build in impls.items():
-        if selected(terms, optimizer, workload.name, name):
+        if selected(terms, optimizer, workload.name, name) and (not name.startswith("torch")
+                                                                 or torch_updates.supports(name, optimizer)):
             fns[name], states[name] = build(name, optimizer, workload, start, threads)
     timings = time_rounds(fns, *counts)
     for name, state in states.items():
@@ -135,7 +140,7 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: W1 of 2^20 elements, 1 round of 1 warm-up + 3 timed calls")
     parser.add_argument("--only", nargs="+", type=only_term, default=[], metavar="TERM",
-                        help="optimizers (sgd adam adamw), workloads (W1 W2 W3) and/or words of implementation names "
+                        help=f"optimizers ({' '.join(OPTIMIZERS)}), workloads (W1 W2 W3) and/or words of implementation names "
                              f"({' '.join(IMPLEMENTATION_WORDS)})")
     parser.add_argument("--threads", type=thread_counts, default=sorted({1, cores()}),
                         help=f"comma-separated thread counts (default: 1 and all {cores()} cores)")

@@ -1,7 +1,7 @@
 """The correctness guard: a fast wrong kernel must not reach the table.
 
-After its timed steps, every implementation's θ and optimizer state are compared with the float64 run of tinyreg's
-reference steps (:mod:`tinyreg.optim.reference`, the math as written) for the same number of steps from the same θ_0
+After its timed steps, every implementation's θ and optimizer state are compared with the float64 run of the
+optimizer's reference step (the math as written, run by tinyreg's NumPy backend) for the same number of steps from the same θ_0
 and g. float64 makes the oracle a different computation from every float32 implementation under test, and torch's
 rows pass through the same check, so the reference itself is cross-checked against torch on every run.
 
@@ -15,18 +15,24 @@ the first allowance, and an element left out of the update is off by its whole c
 
 import numpy as np
 
-from tinyreg.optim import reference
+from tinyreg.nn import Parameter
+from tinyreg.optim import OPTIMIZERS
 
-# One configuration per optimizer, shared by every implementation. λ = 0.1 is a typical AdamW value and makes the
-# decay a visible share of each update (see the guard above); the time of an update does not depend on the values.
-HYPERPARAMETERS = {
-    "sgd": dict(lr=1e-3, momentum=0.9, weight_decay=0.1),
-    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1),
-    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1),
-}
-# The state arrays of each optimizer besides θ, in torch's state names and tinyreg's symbols.
-STATE_NAMES = {"sgd": ("b",), "adam": ("m", "v"), "adamw": ("m", "v")}
-DECAY = {"sgd": "l2", "adam": "l2", "adamw": "decoupled"}
+# One configuration per optimizer, shared by every implementation: each optimizer's declared ``benchmark`` settings
+# (λ = 0.1 for those with torch-style decay, a typical AdamW value that makes the decay a visible share of each
+# update, see the guard above; the time of an update does not depend on the values).
+HYPERPARAMETERS = {name: dict(cls.benchmark) for name, cls in OPTIMIZERS.items() if cls.benchmark}
+
+
+def make(optimizer: str, arrays, **options):
+    """The tinyreg optimizer ``optimizer`` (a key of :data:`HYPERPARAMETERS`) over Parameters holding ``arrays``."""
+    return OPTIMIZERS[optimizer]([Parameter(a) for a in arrays], **HYPERPARAMETERS[optimizer], **options)
+
+
+def state_names(optimizer: str) -> tuple:
+    """The state arrays the benchmark's settings use, in torch's names (e.g. ("exp_avg", "exp_avg_sq"))."""
+    opt = make(optimizer, [np.zeros(1, np.float32)])
+    return tuple(opt.state_names(opt.param_groups[0]))
 
 
 class WrongResult(AssertionError):
@@ -34,21 +40,14 @@ class WrongResult(AssertionError):
 
 
 def reference_run(optimizer: str, theta_0: np.ndarray, grad: np.ndarray, steps: int) -> dict:
-    """θ and state after ``steps`` reference steps in float64, as a dict of flat arrays ("θ", "b" or "m", "v")."""
-    h = HYPERPARAMETERS[optimizer]
-    theta, g = theta_0.astype(np.float64), grad.astype(np.float64)
-    if optimizer == "sgd":
-        b = None
-        for _ in range(steps):
-            theta, b = reference.sgd_step(theta, g, b, lr=h["lr"], momentum=h["momentum"],
-                                          lambda_=h["weight_decay"], decay=DECAY[optimizer])
-        return {"θ": theta, "b": b}
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
-    beta1, beta2 = h["betas"]
-    for t in range(1, steps + 1):
-        theta, m, v, _ = reference.adam_step(theta, g, m, v, t=t, lr=h["lr"], beta1=beta1, beta2=beta2,
-                                             eps=h["eps"], lambda_=h["weight_decay"], decay=DECAY[optimizer])
-    return {"θ": theta, "m": m, "v": v}
+    """θ and state after ``steps`` steps of the optimizer's reference step (its NumPy backend) in float64, as a
+    dict of flat arrays ("θ" and the state names)."""
+    opt = make(optimizer, [theta_0.astype(np.float64)], backend="numpy")
+    (p,) = opt.param_groups[0]["params"]
+    for _ in range(steps):
+        p.grad = grad.astype(np.float64)
+        opt.step()
+    return {"θ": np.asarray(p.data), **{name: opt.state[p][name] for name in state_names(optimizer)}}
 
 
 def check(implementation: str, got: dict, want: dict, start: dict, steps: int) -> None:

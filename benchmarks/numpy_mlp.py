@@ -19,25 +19,25 @@ class HandWrittenMLP:
     """Three Linear layers of a tinyreg MLP, copied as Parameters, trained by a hand-written step."""
 
     def __init__(self, tinyreg_mlp, dropout, lr):
-        from tinyreg import optim
+        from tinyreg import optim, zeros_like
         from tinyreg.nn import Parameter
 
         linears = [layer for layer in tinyreg_mlp if type(layer).__name__ == "Linear"]
         self.params = []
         for layer in linears:
-            self.params += [Parameter(layer.weight.data.copy()), Parameter(layer.bias.data.copy())]
+            self.params += [Parameter(np.array(layer.weight)), Parameter(np.array(layer.bias))]
         for p in self.params:
-            p.grad = np.zeros_like(p.data)
+            p.grad = zeros_like(p)
         self.dropout = dropout
         self.training = True
         self.optimizer = optim.Adam(self.params, lr=lr)  # moves data and grads into flat buffers (views)
 
     def loss_and_grads(self, x, y):
-        """Forward and backward; gradients land in ``p.grad`` (the flat buffer's views) in place."""
+        """Forward and backward; gradients land in ``p.grad``'s arrays (the flat buffer's views) in place."""
         from tinyreg.random import generator
 
-        w1, b1, w2, b2, w3, b3 = (p.data for p in self.params)
-        g_w1, g_b1, g_w2, g_b2, g_w3, g_b3 = (p.grad for p in self.params)
+        w1, b1, w2, b2, w3, b3 = (np.asarray(p) for p in self.params)
+        g_w1, g_b1, g_w2, g_b2, g_w3, g_b3 = (np.asarray(p.grad) for p in self.params)
         masks = []
         h = x
         hidden = []

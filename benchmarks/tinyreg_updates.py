@@ -14,8 +14,8 @@ work of ``step()`` without its bookkeeping; the last row adds the bookkeeping.
 
 import numpy as np
 
-from guard import DECAY, HYPERPARAMETERS, STATE_NAMES
-from torch_updates import STATE_KEYS
+from guard import make, state_names
+from tinyreg import tensor
 from workloads import split
 
 BACKEND_VARIANTS = {"tinyreg numpy": ("numpy", False), "tinyreg fused serial": ("numba", False),
@@ -30,21 +30,20 @@ def build(variant: str, optimizer: str, workload, start, threads: int):
     from tinyreg.optim import backends
 
     backend, parallel = BACKEND_VARIANTS[variant]
-    h = HYPERPARAMETERS[optimizer]
+    # A one-parameter optimizer supplies the declaration (step arguments, kernel) for the benchmark's settings; the
+    # update itself runs on this module's own flat arrays, as step() runs it on a group's flat buffer.
+    opt = make(optimizer, [np.zeros(1, start.theta.dtype)], backend=backend, parallel=parallel)
+    group = opt.param_groups[0]
     theta, grad = start.theta.copy(), start.grad.copy()
-    state = {name: np.zeros_like(theta) for name in STATE_NAMES[optimizer]}
-    t = 0
+    fresh = opt.initial_state(group)
+    used = state_names(optimizer)
+    state = {name: np.full_like(theta, fresh.get(name, 0)) for name in used}
+    counts = {"step": 0, **opt.scalar_state}
 
     def step():
-        nonlocal t
-        t += 1
-        if optimizer == "sgd":
-            backends.sgd(backend, parallel, theta, grad, state["b"], first=t == 1, lr=h["lr"],
-                         momentum=h["momentum"], lambda_=h["weight_decay"], decay=DECAY[optimizer])
-            return
-        beta1, beta2 = h["betas"]
-        backends.adam(backend, parallel, theta, grad, state["m"], state["v"], None, t=t, lr=h["lr"], beta1=beta1,
-                      beta2=beta2, eps=h["eps"], lambda_=h["weight_decay"], decay=DECAY[optimizer])
+        arguments = opt.step_arguments(group, counts)
+        backends.run(opt, theta, grad, [state.get(name) for name in opt.state_keys], arguments)
+        counts.update({"step": counts["step"] + 1, **{name: arguments[name] for name in opt.scalar_state}})
 
     def result():
         return {"θ": theta, **state}
@@ -53,20 +52,17 @@ def build(variant: str, optimizer: str, workload, start, threads: int):
 
 
 def _build_optimizer(optimizer: str, workload, start, parallel: bool):
-    from tinyreg import optim
-    from tinyreg.nn import Parameter
-
-    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
-    params = [Parameter(a) for a in split(start.theta, workload.shapes)]
+    params_arrays = split(start.theta, workload.shapes)
+    opt = make(optimizer, params_arrays, parallel=parallel)
+    params = opt.param_groups[0]["params"]
     for p, g in zip(params, split(start.grad, workload.shapes)):
-        p.grad = g.copy()
-    opt = classes[optimizer](params, **HYPERPARAMETERS[optimizer], parallel=parallel)
+        p.grad = tensor(g)
 
     def state() -> dict:
-        arrays = {"θ": [p.data for p in params]}
+        arrays = {"θ": [np.asarray(p) for p in params]}
         per_param = opt.state  # builds its views once
-        for name in STATE_NAMES[optimizer]:
-            arrays[name] = [per_param[p][STATE_KEYS[name]] for p in params]
+        for name in state_names(optimizer):
+            arrays[name] = [per_param[p][name] for p in params]
         return {name: np.concatenate([a.ravel() for a in values]) for name, values in arrays.items()}
 
     return opt.step, state

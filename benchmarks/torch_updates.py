@@ -10,12 +10,11 @@ Each tensor is its own allocation, as in a torch model: there is no flat buffer 
 
 import numpy as np
 
-from guard import HYPERPARAMETERS, STATE_NAMES
+from guard import HYPERPARAMETERS, state_names
+from tinyreg.optim import OPTIMIZERS
 from workloads import split
 
 VARIANTS = {"torch for-loop": dict(foreach=False), "torch foreach": dict(foreach=True), "torch fused": dict(fused=True)}
-# torch's state keys for the symbols (tinyreg.optim uses the same keys).
-STATE_KEYS = {"b": "momentum_buffer", "m": "exp_avg", "v": "exp_avg_sq"}
 
 
 def available() -> bool:
@@ -26,21 +25,32 @@ def available() -> bool:
     return True
 
 
+def supports(variant: str, optimizer: str) -> bool:
+    """Whether torch has the optimizer (same class name as tinyreg's; Lion it has not) and this code path for it
+    (``fused`` exists for SGD, Adam, AdamW and Adagrad only)."""
+    import inspect
+
+    import torch
+
+    cls = getattr(torch.optim, OPTIMIZERS[optimizer].__name__, None)
+    return cls is not None and all(key in inspect.signature(cls).parameters for key in VARIANTS[variant])
+
+
 def build(variant: str, optimizer: str, workload, start, threads: int):
     """``(step, state)``: one optimizer step, and the flat θ and state arrays after it (for the guard). The thread
     count is set process-wide (``torch.set_num_threads``) by the caller."""
     import torch
 
-    classes = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
     params = [torch.from_numpy(a.copy()).requires_grad_() for a in split(start.theta, workload.shapes)]
     for p, g in zip(params, split(start.grad, workload.shapes)):
         p.grad = torch.from_numpy(g.copy())
-    opt = classes[optimizer](params, **HYPERPARAMETERS[optimizer], **VARIANTS[variant])
+    settings = {key: value for key, value in HYPERPARAMETERS[optimizer].items() if key != "decay"}
+    opt = getattr(torch.optim, OPTIMIZERS[optimizer].__name__)(params, **settings, **VARIANTS[variant])
 
     def state() -> dict:
         arrays = {"θ": [p.detach() for p in params]}
-        for name in STATE_NAMES[optimizer]:
-            arrays[name] = [opt.state[p][STATE_KEYS[name]] for p in params]
+        for name in state_names(optimizer):
+            arrays[name] = [opt.state[p][name] for p in params]
         return {name: np.concatenate([t.numpy().ravel() for t in ts]) for name, ts in arrays.items()}
 
     return opt.step, state

@@ -38,7 +38,7 @@ TOLERANCES = {np.dtype(np.float64): dict(rtol=1e-10, atol=1e-12), np.dtype(np.fl
 
 def assert_close(actual, expected, dtype=None, rtol=None, atol=None, what=""):
     """assert_allclose with tolerances chosen by dtype (float64 tight, float32 loose) unless given."""
-    actual = np.asarray(getattr(actual, "data", actual))
+    actual = np.asarray(actual.detach() if hasattr(actual, "detach") else actual)
     expected = np.asarray(expected.detach().numpy() if hasattr(expected, "detach") else expected)
     tol = TOLERANCES[np.dtype(dtype or actual.dtype)]
     np.testing.assert_allclose(actual, expected, rtol=tol["rtol"] if rtol is None else rtol,

@@ -271,9 +271,10 @@ def test_the_plotting_phase_says_what_it_does(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["adam", "--momentum", "0.5"], "--momentum does not apply to adam (it is an option of sgd, sgdw)"),
+    (["adam", "--momentum", "0.5"], "--momentum does not apply to adam (it is an option of rmsprop, sgd, sgdw)"),
     (["sgdw", "--nesterov"], "--nesterov does not apply to sgdw (it is an option of sgd)"),
-    (["sgd", "--betas", "0.8", "0.9"], "--betas does not apply to sgd (it is an option of adam, adamw)"),
+    (["sgd", "--betas", "0.8", "0.9"], "--betas does not apply to sgd (it is an option of adam, adamw, lion, nadam, "
+                                       "radam)"),
     (["--compare", "sgd", "sgdw", "--amsgrad"], "--amsgrad does not apply to sgd or sgdw (it is an option of adam, "
                                                 "adamw)"),
 ])

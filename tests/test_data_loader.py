@@ -65,7 +65,7 @@ def test_misaligned_arrays_are_rejected_at_call_time():
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.0, True, None])
 def test_batch_size_must_be_a_positive_integer(batch_size):
-    with pytest.raises(ValueError, match=f"batch_size must be a positive integer, got {batch_size}"):
+    with pytest.raises(ValueError, match=f"positive integer value, but got batch_size={batch_size}"):
         batches(np.zeros(3), batch_size=batch_size)
 
 

@@ -218,7 +218,7 @@ def test_l1_strength_is_matched_to_l2_at_the_initial_weights(quick_run):
     l1_l2 = quick_run("l1-vs-l2")
     tr.manual_seed(0)  # the run's seed: the same initial weights
     model = mlp(l1_vs_l2.WIDTHS)
-    w = [m.weight.data.astype(np.float64) for m in model.modules() if isinstance(m, nn.Linear)]
+    w = [np.asarray(m.weight).astype(np.float64) for m in model.modules() if isinstance(m, nn.Linear)]
     l2 = l1_l2["config"]["lambda_l2"] * sum((x ** 2).sum() for x in w) / 2
     assert l1_l2["config"]["lambda_l1"] * sum(np.abs(x).sum() for x in w) == pytest.approx(l2, rel=1e-6)
 

@@ -292,5 +292,5 @@ def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
 
 def test_unknown_optimizer_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["explain", "rmsprop"])
+        main(["explain", "adadelta"])
     assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err

@@ -20,7 +20,7 @@ PROBABILITIES = st.sampled_from([0.05, 0.3, 0.5, 0.8, 0.95])
 @given(p=PROBABILITIES, dtype=FLOAT_DTYPES, seed=SEEDS)
 def test_keep_rate_and_scaling(p, dtype, seed):
     tr.manual_seed(seed)
-    out = nn.Dropout(p)(tr.ones(N, dtype=dtype)).data
+    out = np.asarray(nn.Dropout(p)(tr.ones(N, dtype=dtype)))
     assert out.dtype == dtype
     kept = out != 0
     np.testing.assert_array_equal(out[kept], np.asarray(1 / (1 - p), dtype=dtype))  # kept units scaled by 1/(1-p)
@@ -33,7 +33,7 @@ def test_expectation_is_preserved(p, seed):
     """E[y_i] = x_i. The mean of y over N units has standard error √(Σ x_i² p/(1-p)) / N around mean(x)."""
     x = np.random.default_rng([seed, 1]).uniform(0.5, 2.0, size=N)  # not PCG64(seed): that is the mask's stream
     tr.manual_seed(seed)
-    y = F.dropout(tr.tensor(x), p).data
+    y = np.asarray(F.dropout(tr.tensor(x), p))
     standard_error = math.sqrt((x ** 2).sum() * p / (1 - p)) / N
     assert abs(y.mean() - x.mean()) < 5 * standard_error
 
@@ -44,7 +44,7 @@ def test_gradient_flows_through_kept_units_only_scaled():
     y = F.dropout(x, 0.4)
     upstream = np.random.default_rng(0).standard_normal(y.shape).astype(np.float32)
     y.backward(upstream)
-    np.testing.assert_array_equal(x.grad, upstream * y.data)  # y = mask / (1-p) because x = 1
+    np.testing.assert_array_equal(x.grad, upstream * np.asarray(y))  # y = mask / (1-p) because x = 1
 
 
 def test_eval_mode_and_p_zero_are_the_identity():
@@ -55,9 +55,9 @@ def test_eval_mode_and_p_zero_are_the_identity():
     assert nn.Dropout(0.0)(x) is x
     model = nn.Sequential(nn.Linear(5, 5), nn.Dropout(0.9))
     model.eval()
-    np.testing.assert_array_equal(model(x).data, model[0](x).data)
+    np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(model[0](x)))
     model.train()
-    assert (model(x).data == 0).mean() > 0.5
+    assert (np.asarray(model(x)) == 0).mean() > 0.5
 
 
 def test_p_one_gives_zeros_without_nan():
@@ -65,7 +65,7 @@ def test_p_one_gives_zeros_without_nan():
     with np.errstate(all="raise"):
         y = nn.Dropout(1.0)(x)
         y.sum().backward()
-    np.testing.assert_array_equal(y.data, 0)
+    np.testing.assert_array_equal(y, 0)
     np.testing.assert_array_equal(x.grad, 0)
 
 
@@ -73,7 +73,7 @@ def test_same_seed_same_masks_and_different_seed_different_masks():
     def masks(seed):
         tr.manual_seed(seed)
         layer = nn.Dropout(0.5)
-        return [layer(tr.ones(100)).data for _ in range(3)]
+        return [np.asarray(layer(tr.ones(100))) for _ in range(3)]
 
     first, again, other = masks(7), masks(7), masks(8)
     for a, b in zip(first, again):
@@ -102,10 +102,10 @@ def test_mc_dropout_equals_a_manual_loop_with_dropout_on():
     mean, std = nn.mc_dropout_predict(model, x, n_samples=30)
     tr.manual_seed(11)
     model.train()
-    samples = np.stack([model(x).data for _ in range(30)])
-    np.testing.assert_allclose(mean.data, samples.mean(axis=0), rtol=1e-6)
-    np.testing.assert_allclose(std.data, samples.std(axis=0), rtol=1e-5)
-    assert mean.shape == std.shape == (5, 2) and not mean.requires_grad and (std.data > 0).all()
+    samples = np.stack([np.asarray(model(x)) for _ in range(30)])
+    np.testing.assert_allclose(mean, samples.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, samples.std(axis=0), rtol=1e-5)
+    assert mean.shape == std.shape == (5, 2) and not mean.requires_grad and (np.asarray(std) > 0).all()
 
 
 def test_mc_dropout_mean_approaches_the_deterministic_prediction():
@@ -114,8 +114,8 @@ def test_mc_dropout_mean_approaches_the_deterministic_prediction():
     model, x = nn.Sequential(nn.Linear(3, 40), nn.Dropout(0.3), nn.Linear(40, 2)), tr.randn(4, 3)
     n_samples = 400
     mean, std = nn.mc_dropout_predict(model, x, n_samples)
-    deterministic = model.eval()(x).data
-    assert (np.abs(mean.data - deterministic) < 5 * std.data / math.sqrt(n_samples)).all()
+    deterministic = np.asarray(model.eval()(x))
+    assert (np.abs(np.asarray(mean) - deterministic) < 5 * np.asarray(std) / math.sqrt(n_samples)).all()
 
 
 def test_mc_dropout_restores_every_modules_mode_and_only_enables_dropout():
@@ -148,8 +148,8 @@ def test_mc_dropout_restores_every_modules_mode_and_only_enables_dropout():
 def test_mc_dropout_without_dropout_has_zero_spread_and_n_samples_is_validated():
     model, x = nn.Sequential(nn.Linear(3, 2)), tr.randn(2, 3)
     mean, std = nn.mc_dropout_predict(model, x, 4)
-    np.testing.assert_array_equal(std.data, 0)
-    np.testing.assert_array_equal(mean.data, model(x).data)
+    np.testing.assert_array_equal(std, 0)
+    np.testing.assert_array_equal(mean, np.asarray(model(x)))
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="n_samples must be a positive integer"):
             nn.mc_dropout_predict(model, x, bad)

@@ -22,7 +22,7 @@ def check_layer(ours, theirs, x, seed=0):
     rng = np.random.default_rng(seed)
     for p in ours.parameters():
         p.data[...] = rng.uniform(-1, 1, size=p.shape)
-    theirs.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(np.asarray(v).copy()) for k, v in ours.state_dict().items()})
     x_ours, x_theirs = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = ours(x_ours), theirs(x_theirs)
     assert out.dtype == x.dtype
@@ -95,8 +95,8 @@ def test_fused_layer_norm_equals_layer_norm_composed_from_mean_and_var(case, see
     for fn in (lambda x, w, b: F.layer_norm(x, normalized, w, b), composed):
         inputs = [tr.tensor(a, requires_grad=True) for a in arrays]
         out = fn(*inputs)
-        out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
-        results.append([out.data] + [t.grad for t in inputs])
+        out.backward(np.cos(np.arange(out.numel())).reshape(out.shape))
+        results.append([np.asarray(out)] + [t.grad for t in inputs])
     for fused, reference, what in zip(*results, ("output", "dx", "dweight", "dbias")):
         assert_close(fused, reference, rtol=1e-9, atol=1e-11, what=what)
 
@@ -176,8 +176,8 @@ def assert_uniform(values, bound, what):
 def test_linear_default_init_is_torchs():
     layer = nn.Linear(100, 300)
     assert layer.weight.shape == (300, 100) and layer.bias.shape == (300,) and layer.weight.dtype == np.float32
-    assert_uniform(layer.weight.data, 1 / math.sqrt(100), "weight ~ U(-1/sqrt(in), 1/sqrt(in))")
-    bias = np.concatenate([nn.Linear(100, 300).bias.data for _ in range(20)])
+    assert_uniform(np.asarray(layer.weight), 1 / math.sqrt(100), "weight ~ U(-1/sqrt(in), 1/sqrt(in))")
+    bias = np.concatenate([np.asarray(nn.Linear(100, 300).bias) for _ in range(20)])
     assert_uniform(bias, 1 / math.sqrt(100), "bias ~ U(-1/sqrt(in), 1/sqrt(in))")
     assert nn.Linear(3, 2, bias=False).bias is None
 
@@ -188,12 +188,12 @@ def test_initialisation_is_reproducible_from_the_seed():
     tr.manual_seed(5)
     second = nn.Linear(4, 3).state_dict()
     for k in first:
-        np.testing.assert_array_equal(first[k].data, second[k].data)
+        np.testing.assert_array_equal(np.asarray(first[k]), np.asarray(second[k]))
 
 
 def test_init_functions_fill_in_place_with_the_right_distribution():
     w = nn.Parameter(np.zeros((200, 150), dtype=np.float32))
-    array = w.data
+    array = np.asarray(w)
     for fn, bound in [(lambda: nn.init.kaiming_uniform_(w), math.sqrt(2 / (1 + 0.0)) * math.sqrt(3 / 150)),
                       (lambda: nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu"),
                        math.sqrt(2) * math.sqrt(3 / 200)),
@@ -203,14 +203,16 @@ def test_init_functions_fill_in_place_with_the_right_distribution():
                        5 / 3 * math.sqrt(6 / 350)),
                       (lambda: nn.init.uniform_(w, -0.3, 0.3), 0.3)]:
         assert fn() is w
-        assert w.data is array and w.dtype == np.float32
-        assert_uniform(w.data, bound, "init")
+        assert np.asarray(w) is array and w.dtype == np.float32
+        assert_uniform(np.asarray(w), bound, "init")
     nn.init.normal_(w, mean=2.0, std=0.5)
-    assert abs(w.data.mean() - 2.0) < 6 * 0.5 / math.sqrt(w.size) and abs(w.data.std() / 0.5 - 1) < 0.02
+    assert abs(np.asarray(w).mean() - 2.0) < 6 * 0.5 / math.sqrt(w.numel()) and abs(np.asarray(w).std() / 0.5 - 1) < 0.02
     nn.init.zeros_(w)
-    assert not w.data.any()
+    assert not np.asarray(w).any()
     nn.init.ones_(w)
-    assert (w.data == 1).all() and w.data is array
+    assert (np.asarray(w) == 1).all() and np.asarray(w) is array
+    assert nn.init.constant_(w, 0.25) is w
+    assert (np.asarray(w) == 0.25).all() and np.asarray(w) is array
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
 

@@ -126,7 +126,7 @@ def test_zero_grad_drops_or_zeroes_in_place():
     model(tr.randn(4, 3)).sum().backward()
     grads = [p.grad for p in model.parameters()]
     model.zero_grad(set_to_none=False)
-    assert all(p.grad is g and not g.any() for p, g in zip(model.parameters(), grads))  # same arrays, zeroed
+    assert all(p.grad is g and not np.asarray(g).any() for p, g in zip(model.parameters(), grads))  # same, zeroed
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -156,7 +156,7 @@ def test_deepcopy_gives_an_independent_model():
     clone = copy.deepcopy(model)
     assert list(clone.state_dict()) == list(model.state_dict())
     clone.embed.weight.data[...] = 0
-    assert model.embed.weight.data.any()
+    assert np.asarray(model.embed.weight).any()
     assert clone.tied is clone.linears[0]  # sharing is preserved inside the copy
 
 
@@ -167,19 +167,20 @@ def test_state_dict_shares_memory_and_round_trips_into_a_fresh_model():
     tr.manual_seed(1)
     target = build(nn)
     state = source.state_dict()
-    assert all(v.data is p.data for v, p in zip(state.values(), source.state_dict(keep_vars=True).values()))
-    arrays = [p.data for p in target.parameters()]
+    params = source.state_dict(keep_vars=True).values()
+    assert all(np.asarray(v) is np.asarray(p) for v, p in zip(state.values(), params))
+    arrays = [np.asarray(p) for p in target.parameters()]
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = tr.randn(3, 3)
     source.eval(), target.eval()
-    np.testing.assert_array_equal(target(x).data, source(x).data)
-    assert all(p.data is a for p, a in zip(target.parameters(), arrays))  # copied in place: optimizers stay valid
+    np.testing.assert_array_equal(np.asarray(target(x)), np.asarray(source(x)))
+    assert all(np.asarray(p) is a for p, a in zip(target.parameters(), arrays))  # copied in place: optimizers hold on
 
 
 def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():
     model = build(nn)
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: np.array(v) for k, v in model.state_dict().items()}
     state = {k: np.full(v.shape, 7.0) for k, v in model.state_dict().items()}
     del state["embed.bias"], state["head.3.bias"]
     state["extra.weight"] = np.zeros(1)
@@ -192,7 +193,7 @@ def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():
                  "size mismatch for linears.1.weight: copying a param with shape (4, 5)", "for Net"):
         assert text in message
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
     # strict=False tolerates missing/unexpected keys but never a wrong shape
     with pytest.raises(RuntimeError, match="size mismatch"):
         model.load_state_dict(state, strict=False)
@@ -200,14 +201,14 @@ def test_load_state_dict_lists_every_bad_key_and_leaves_the_model_unchanged():
     result = model.load_state_dict(state, strict=False)
     assert result.missing_keys == ["embed.bias", "linears.1.weight", "head.3.bias"]
     assert result.unexpected_keys == ["extra.weight"]
-    np.testing.assert_array_equal(model.embed.weight.data, 7.0)
+    np.testing.assert_array_equal(model.embed.weight, 7.0)
     assert model.embed.weight.dtype == np.float32
 
 
 def test_torch_can_load_our_state_dict():
     torch = import_torch()
     ours, theirs = build(nn), build(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     assert_close(ours.eval()(tr.tensor(x)), theirs.eval()(torch.from_numpy(x)))
 

@@ -11,9 +11,9 @@ def test_parameter_is_a_leaf_that_requires_grad_and_shares_memory():
     w = tr.randn(2, 3)
     p = Parameter(w)
     assert isinstance(p, tr.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is w.data  # torch.nn.Parameter(t) shares t's storage
+    assert np.asarray(p) is np.asarray(w)  # torch.nn.Parameter(t) shares t's storage
     array = np.ones(3)
-    assert Parameter(array).data is array
+    assert np.asarray(Parameter(array)) is array
     assert Parameter([1.0, 2.0]).dtype == np.float32
     assert not Parameter(w, requires_grad=False).requires_grad
 

@@ -76,7 +76,7 @@ def test_same_loss_curve_as_torch(make_model, make_data, loss_name, lr):
     assert expected[-1] < 0.7 * expected[0]  # it really trains
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)  # float32 noise: ~2e-7 seen
     for name, p in theirs.named_parameters():
-        np.testing.assert_allclose(ours.state_dict()[name].data, p.detach().numpy(), rtol=1e-3, atol=1e-5,
+        np.testing.assert_allclose(np.asarray(ours.state_dict()[name]), p.detach().numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=name)
 
 

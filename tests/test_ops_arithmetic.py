@@ -89,10 +89,45 @@ def test_pow_fractional_exponent_positive_base(x, exponent, seed):
     check_op(lambda t: t ** exponent, lambda t: t ** exponent, [x], seed)
 
 
-def test_pow_exponent_must_be_a_number():
-    x = tr.tensor([1.0, 2.0])
-    with pytest.raises(TypeError, match="exponent must be a number.*Tensor"):
-        x ** tr.tensor([2.0, 2.0])
+@given(shapes_=broadcastable_pair(), data=st.data(), seed=SEEDS)
+def test_pow_with_a_tensor_exponent_differentiates_both(shapes_, data, seed):
+    base, exponent = data.draw(positive_arrays(shapes_[0])), data.draw(arrays(shapes_[1], low=-2.0, high=2.0))
+    check_op(lambda x, y: x ** y, lambda x, y: x ** y, [base, exponent], seed)
+    check_op(lambda x, y: tr.pow(input=x, exponent=y), lambda x, y: torch_pow(x, y), [base, exponent], seed)
+
+
+def torch_pow(x, y):
+    return import_torch().pow(input=x, exponent=y)
+
+
+@pytest.mark.parametrize("base", [2, 2.0, 0.5])
+@given(x=shapes().flatmap(arrays), seed=SEEDS)
+def test_number_base_to_a_tensor_power(base, x, seed):
+    torch = import_torch()
+    check_op(lambda t: base ** t, lambda t: base ** t, [x], seed)
+    check_op(lambda t: tr.pow(base, t), lambda t: torch.pow(base, t), [x], seed)
+
+
+def test_tensor_exponent_at_zero_base_and_dtypes_follow_torch():
+    torch = import_torch()
+    check_against_torch(lambda x, y: x ** y, lambda x, y: x ** y, [[0.0, 2.0, 0.0], [0.0, 0.5, 2.0]], np.float64)
+    for make in (lambda lib: 2 ** lib.tensor([1, 2]), lambda lib: lib.pow(2.0, lib.tensor([1, 2])),
+                 lambda lib: lib.tensor([1, 2]) ** lib.tensor(0.5)):
+        assert make(tr).dtype == numpy_dtype(make(torch).dtype)
+        np.testing.assert_allclose(make(tr).numpy(), make(torch).numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="exponent must be a number or a tensor"):
+        tr.tensor([1.0]) ** "2"
+
+
+def test_floor_divide_matches_torch_and_stays_outside_the_graph():
+    torch = import_torch()
+    for a, b in [([7.0, -7.0, 2.5], 2.0), ([7, -7, 3], 2), ([7, -7], [2.0, 3.0])]:
+        for expr in (lambda lib: lib.tensor(a) // (lib.tensor(b) if isinstance(b, list) else b),
+                     lambda lib: 10 // lib.tensor(a)):
+            ours, theirs = expr(tr), expr(torch)
+            assert ours.dtype == numpy_dtype(theirs.dtype)
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert not (tr.tensor([1.0], requires_grad=True) // 2).requires_grad
 
 
 @pytest.mark.parametrize("form", ["operator", *FORMS])
@@ -255,7 +290,7 @@ def test_weak_operands_promote_like_torch(case):
     torch = import_torch()
     ours, theirs = PROMOTIONS[case](tr), PROMOTIONS[case](torch)
     assert ours.dtype == numpy_dtype(theirs.dtype)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-6)
 
 
 OPERAND_KINDS = ["tensor", "zero_dim", "python", "numpy"]

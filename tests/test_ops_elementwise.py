@@ -1,5 +1,6 @@
-"""Elementwise ops exp log sqrt tanh sigmoid relu abs clamp where: values and gradients against finite differences
-and torch, as functions and as methods; torch's subgradients at the kinks; sigmoid stable at large magnitude."""
+"""Elementwise ops exp log sqrt sin cos tanh sigmoid relu abs sign clamp maximum minimum where: values and gradients
+against finite differences and torch, as functions and as methods; torch's subgradients at the kinks and ties;
+sigmoid stable at large magnitude; where's dtype for two numbers."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinyreg as tr
 from tests.helpers import FORMS, call, check_against_torch, check_op, import_torch
-from tests.strategies import SEEDS, arrays, positive_arrays, shapes
+from tests.strategies import SEEDS, arrays, broadcastable_pair, positive_arrays, shapes
 
 # Where each op is smooth: log and sqrt need x > 0, relu and abs are kept away from their kink at 0.
 DOMAINS = {
@@ -20,6 +21,9 @@ DOMAINS = {
     "sigmoid": lambda shape: arrays(shape, low=-8.0, high=8.0),
     "relu": lambda shape: arrays(shape, away_from=[0.0]),
     "abs": lambda shape: arrays(shape, away_from=[0.0]),
+    "sin": arrays,
+    "cos": arrays,
+    "sign": lambda shape: arrays(shape, away_from=[0.0]),
 }
 
 
@@ -90,3 +94,32 @@ def test_where_with_tensor_condition_and_python_scalar():
     torch = import_torch()
     x = np.array([[-1.5, 0.5], [2.0, -0.25]])
     check_op(lambda t: tr.where(t > 0, t, 0.0), lambda t: torch.where(t > 0, t, 0.0), [x], upstream_seed=5)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@given(pair=broadcastable_pair(), data=st.data(), seed=SEEDS)
+def test_maximum_and_minimum(name, form, pair, data, seed):
+    torch = import_torch()
+    x = data.draw(arrays(pair[0], away_from=[0.0], margin=0.1))
+    y = data.draw(arrays(pair[1], low=-0.05, high=0.05))  # |x| >= 0.1 > |y|: no ties, so differentiable
+    check_op(lambda a, b: call(tr, form, name, a, b), lambda a, b: call(torch, form, name, a, b), [x, y], seed)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "max", "min"])
+def test_elementwise_extremes_split_ties_like_torch(name):
+    """torch halves the gradient between the two inputs where they are equal; tr.max(a, b) is maximum."""
+    a, b = [1.0, 2.0, 2.0, -1.0], [1.0, 1.0, 3.0, -1.0]
+    check_against_torch(lambda x, y: getattr(tr, name)(x, y), lambda x, y: getattr(import_torch(), name)(x, y),
+                        [a, b], np.float64)
+    check_against_torch(lambda x, y: getattr(tr, name)(input=x, other=y),
+                        lambda x, y: getattr(import_torch(), name)(input=x, other=y), [a, b], np.float32)
+
+
+def test_where_of_two_numbers_has_torchs_dtype():
+    torch = import_torch()
+    for values in [(1.0, 0.0), (1, 0), (1, 0.5), (True, False)]:
+        ours = tr.where(tr.tensor([True, False]), *values)
+        theirs = torch.where(torch.tensor([True, False]), *values)
+        assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch.")), values
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

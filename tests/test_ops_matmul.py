@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinyreg as tr
-from tests.helpers import check_op, import_torch
+from tests.helpers import call, check_against_torch, check_op, import_torch
 from tests.strategies import SEEDS, arrays, broadcastable_pair
 
 PRODUCTS = {"operator": operator.matmul, "function": tr.matmul, "method": lambda a, b: a.matmul(b)}
@@ -54,3 +54,44 @@ def test_matmul_with_numpy_array_on_either_side(shapes, array_first, seed, data)
 def test_shape_mismatch_names_op_and_both_shapes(a_shape, b_shape, message):
     with pytest.raises(ValueError, match=message):
         tr.ones(a_shape) @ tr.ones(b_shape)
+
+
+# ---- torch's shape-checked products: mm bmm dot outer -----------------------------------------------------------
+@st.composite
+def named_product_shapes(draw, name):
+    n, k, m, b = (draw(st.integers(1, 4)) for _ in range(4))
+    return {"mm": ((n, k), (k, m)), "bmm": ((b, n, k), (b, k, m)), "dot": ((k,), (k,)), "outer": ((n,), (m,))}[name]
+
+
+@pytest.mark.parametrize("form", ["function", "method"])
+@pytest.mark.parametrize("name", ["mm", "bmm", "dot", "outer"])
+@given(data=st.data(), seed=SEEDS)
+def test_named_products(name, form, data, seed):
+    torch = import_torch()
+    shape_a, shape_b = data.draw(named_product_shapes(name))
+    a, b = data.draw(arrays(shape_a)), data.draw(arrays(shape_b))
+    check_op(lambda x, y: call(tr, form, name, x, y), lambda x, y: call(torch, form, name, x, y), [a, b], seed)
+
+
+@pytest.mark.parametrize("name,shape_a,shape_b", [
+    ("mm", (2, 3), (2, 3)), ("mm", (3,), (3, 2)), ("bmm", (2, 3), (3, 2)), ("bmm", (2, 2, 3), (3, 3, 2)),
+    ("dot", (3,), (2,)), ("dot", (1, 3), (3,)), ("outer", (2, 1), (3,))])
+def test_named_products_refuse_other_shapes_with_torchs_message(name, shape_a, shape_b):
+    torch = import_torch()
+    with pytest.raises(RuntimeError) as theirs:
+        getattr(torch, name)(torch.ones(shape_a), torch.ones(shape_b))
+    with pytest.raises(RuntimeError) as ours:
+        getattr(tr, name)(tr.ones(shape_a), tr.ones(shape_b))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_linear_with_a_one_dimensional_weight_has_torchs_gradient():
+    """The fuzz found x.grad = 1.5 (a dot product of the gradient with w) instead of [[1, .5], [1, .5]]."""
+    torch = import_torch()
+    x, w = [[1.0, 2.0], [3.0, 4.0]], [1.0, 0.5]
+    for dtype in (np.float64, np.float32):
+        check_against_torch(lambda *t: tr.nn.functional.linear(*t), lambda *t: torch.nn.functional.linear(*t),
+                            [x, w], dtype)
+    x_tr = tr.tensor(x, requires_grad=True)
+    tr.nn.functional.linear(x_tr, tr.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x_tr.grad, [[1.0, 0.5], [1.0, 0.5]])

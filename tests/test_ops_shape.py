@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinyreg as tr
-from tests.helpers import FORMS, call, check_op, import_torch
+from tests.helpers import FORMS, call, check_against_torch, check_op, import_torch
 from tests.strategies import SEEDS, arrays, shapes
 
 
@@ -260,3 +260,88 @@ def test_flatten_dims_in_the_wrong_order_like_torch():
         torch.zeros(2, 1, 3).flatten(1, 0)
     with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
         tr.zeros(2, 1, 3).flatten(1, 0)
+
+
+# ---- torch API: expand repeat unflatten clone view; fuzz fixes -------------------------------------------------
+@st.composite
+def expand_cases(draw):
+    """A shape with some size-1 axes, and torch sizes to expand it to (new leading axes, -1 to keep a size)."""
+    shape = draw(shapes(max_dims=3, max_side=3))
+    target = tuple(draw(st.integers(1, 3)) if n == 1 else n for n in shape)
+    sizes = tuple(-1 if draw(st.booleans()) else n for n, old in zip(target, shape))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    return shape, lead + sizes, lead + target
+
+
+@given(case=expand_cases(), data=st.data(), seed=SEEDS)
+def test_expand(case, data, seed):
+    torch = import_torch()
+    shape, sizes, target = case
+    x = data.draw(arrays(shape))
+    check_op(lambda t: t.expand(sizes), lambda t: t.expand(sizes), [x], seed)
+    if sizes:
+        check_op(lambda t: t.expand(*sizes), lambda t: t.expand(*sizes), [x], seed)
+    check_op(lambda t: t.expand_as(tr.zeros(target)), lambda t: t.expand_as(torch.zeros(target)), [x], seed)
+
+
+def test_expand_refuses_a_non_singleton_axis_like_torch():
+    torch = import_torch()
+    with pytest.raises(RuntimeError) as theirs:
+        torch.ones(2, 3).expand(4, 3, 3)
+    with pytest.raises(RuntimeError) as ours:
+        tr.ones(2, 3).expand(4, 3, 3)
+    assert str(ours.value) == str(theirs.value)
+
+
+@given(x=shapes(max_dims=3, max_side=3).flatmap(arrays), data=st.data(), seed=SEEDS)
+def test_repeat(x, data, seed):
+    repeats = tuple(data.draw(st.lists(st.integers(1, 3), min_size=x.ndim, max_size=x.ndim + 2)))
+    check_op(lambda t: t.repeat(repeats), lambda t: t.repeat(repeats), [x], seed)
+
+
+@given(data=st.data(), seed=SEEDS)
+def test_unflatten_and_clone(data, seed):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    sizes = data.draw(st.sampled_from([(n, 1), (1, n), (-1,), (n, -1)]))
+    x = data.draw(arrays(shape))
+    check_op(lambda t: t.unflatten(dim, sizes), lambda t: t.unflatten(dim, sizes), [x], seed)
+    check_op(lambda t: t.clone() * t, lambda t: t.clone() * t, [x], seed)
+
+
+def test_clone_owns_its_memory():
+    x = tr.tensor([1.0, 2.0])
+    y = x.clone()
+    np.asarray(y)[0] = 5.0
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_view_of_a_non_contiguous_tensor_raises_torchs_error():
+    torch = import_torch()
+    with pytest.raises(RuntimeError) as theirs:
+        torch.zeros(2, 3).t().view(6)
+    with pytest.raises(RuntimeError) as ours:
+        tr.zeros(2, 3).t().view(6)
+    assert str(ours.value) == str(theirs.value)
+    assert tr.zeros(2, 3).t().reshape(6).shape == (6,)
+    base = tr.zeros(2, 3)
+    np.asarray(base.view(3, 2))[0, 0] = 1.0  # a view shares memory
+    assert base[0, 0].item() == 1.0
+
+
+@pytest.mark.parametrize("dims", [(0, 0), (0, -1), (-1, -1)])
+def test_transpose_of_a_0d_tensor(dims):
+    check_op(lambda t: t.transpose(*dims) * 2, lambda t: t.transpose(*dims) * 2, [np.array(1.5)])
+
+
+@pytest.mark.parametrize("name", ["cat", "stack"])
+def test_cat_and_stack_promote_dtypes_like_torch(name):
+    """float32 with int64 is float32 in torch (NumPy concatenates to float64)."""
+    torch = import_torch()
+    for pair in [(np.float32, np.int64), (np.int32, np.int64), (np.bool_, np.float64), (np.float32, np.float64)]:
+        ours = getattr(tr, name)([tr.tensor(np.ones(2, dtype=d)) for d in pair])
+        theirs = getattr(torch, name)([torch.tensor(np.ones(2, dtype=d)) for d in pair])
+        assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch.")), pair
+    check_against_torch(lambda a: getattr(tr, name)([a, tr.tensor([1, 2])]),
+                        lambda a: getattr(torch, name)([a, torch.tensor([1, 2])]), [[0.5, 1.5]], np.float32)

@@ -57,7 +57,22 @@ def test_softmax_of_the_issue_example(name, dtype):
                         dtype, upstream_seed=9)
 
 
-def test_softmax_rows_sum_to_one_and_default_axis_is_last():
+def test_softmax_rows_sum_to_one():
     x = tr.tensor(np.array([[[3.0, -1.0], [0.5, 0.5]], [[10.0, 9.0], [-2.0, 4.0]]]))
-    np.testing.assert_allclose(x.softmax().data.sum(axis=-1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(np.exp(tr.log_softmax(x).data), tr.softmax(x, -1).data, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(x.softmax(-1)).sum(axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.exp(np.asarray(tr.log_softmax(x, -1))), np.asarray(tr.softmax(x, -1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("ndim", [0, 1, 2, 3, 4])
+def test_softmax_without_dim_picks_torchs_implicit_dim_and_warns(name, ndim):
+    """torch: dim 0 for 0-, 1- and 3-D input, else dim 1, with a UserWarning (tinyreg once took the last axis)."""
+    torch = import_torch()
+    x = np.random.default_rng(ndim).standard_normal((2, 3, 4, 5)[:ndim])
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as ours:
+        result = getattr(tr.nn.functional, name)(tr.tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as theirs:
+        expected = getattr(torch.nn.functional, name)(torch.tensor(x))
+    assert str(ours[0].message) == str(theirs[0].message)
+    assert ours[0].filename == __file__  # the warning points at the caller's line
+    np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-12)

@@ -26,7 +26,7 @@ def test_tensor_copies_its_data():
     source = np.zeros(3)
     t = tr.tensor(source)
     source[0] = 1
-    assert t.data[0] == 0
+    assert np.asarray(t)[0] == 0
 
 
 def test_integer_tensors_cannot_require_grad():
@@ -36,10 +36,11 @@ def test_integer_tensors_cannot_require_grad():
 
 def test_array_facts_and_conversions():
     t = tr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert (t.shape, t.ndim, t.size, len(t), t.numel()) == ((2, 3), 2, 6, 2, 6)
+    assert (t.shape, t.ndim, t.size(), t.size(0), t.size(-1), len(t), t.numel()) == ((2, 3), 2, (2, 3), 2, 3, 2, 6)
     assert t.T.shape == (3, 2)
-    assert np.asarray(t) is t.data
-    assert t.numpy() is t.data
+    assert np.asarray(t) is t.numpy()  # both hand out the tensor's own array
+    t.numpy()[0, 0] = 9.0
+    assert t[0, 0].item() == 9.0
     assert tr.tensor([2.5]).item() == 2.5
     with pytest.raises(ValueError, match="6 elements"):
         t.item()
@@ -51,11 +52,12 @@ def test_numpy_conversion_follows_numpy2_copy_contract():
     t = tr.tensor([1.0, 2.0, 3.0])
     copied = np.array(t)  # np.array copies by default (copy=True)
     copied[0] = 5
-    assert t.data[0] == 1.0, "np.array(t) must not hand out the tensor's own buffer"
-    assert np.shares_memory(np.asarray(t), t.data)  # copy=None: no copy needed, none made
-    assert np.shares_memory(np.array(t, copy=False), t.data)
+    assert t[0].item() == 1.0, "np.array(t) must not hand out the tensor's own buffer"
+    np.asarray(t)[1] = 7.0  # copy=None: no copy needed, none made
+    np.array(t, copy=False)[2] = 8.0
+    assert t.tolist() == [1.0, 7.0, 8.0]
     converted = np.asarray(t, dtype=np.float64)  # a dtype change needs a copy, so copy=None makes one
-    assert converted.dtype == np.float64 and not np.shares_memory(converted, t.data)
+    assert converted.dtype == np.float64 and not np.shares_memory(converted, t.numpy())
     with pytest.raises(ValueError, match="copy"):
         np.array(t, dtype=np.float64, copy=False)
 
@@ -140,8 +142,8 @@ def test_constructors_shapes_dtypes_and_seed():
     tr.manual_seed(3)
     assert tr.random.generator() is generator, "reseeding must keep the one generator object"
     b = (tr.randn(4), tr.rand(4))
-    assert all(np.array_equal(x.data, y.data) for x, y in zip(a, b))
-    assert np.all((b[1].data >= 0) & (b[1].data < 1))
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+    assert np.all((np.asarray(b[1]) >= 0) & (np.asarray(b[1]) < 1))
     with pytest.raises(ValueError, match="seed"):
         tr.manual_seed(-1)
 
@@ -158,7 +160,7 @@ def test_full_infers_its_dtype_from_the_fill_value_like_torch(fill_value):
 def test_node_used_twice_accumulates():
     x = tr.tensor([1.0, -2.0, 3.0], requires_grad=True, dtype=tr.float64)
     (x * x + x).sum().backward()  # d/dx (x² + x) = 2x + 1: x reaches the sum along three edges
-    np.testing.assert_array_equal(x.grad, 2 * x.data + 1)
+    np.testing.assert_array_equal(x.grad, 2 * np.asarray(x) + 1)
 
 
 def test_gradients_accumulate_across_backward_calls_in_place():
@@ -288,7 +290,7 @@ def test_retain_graph_allows_a_second_backward():
     loss = (x.exp()).sum()
     loss.backward(retain_graph=True)
     loss.backward()
-    np.testing.assert_allclose(x.grad, 2 * np.exp(x.data), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, 2 * np.exp(np.asarray(x)), rtol=1e-6)
 
 
 # ---- errors a user can act on ------------------------------------------------------------------------------------

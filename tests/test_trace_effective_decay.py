@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import import_torch
+from tinyreg import ones_like, tensor, zeros_like
 from tinyreg.nn import Parameter
 from tinyreg.optim import SGD, SGDW, Adam, AdamW, effective_decay
 from tinyreg.optim.trace import trace, width
@@ -34,7 +35,7 @@ def test_adam_l2_rate_matches_torchs_second_moment(amsgrad):
     q = torch.tensor(theta0.copy(), requires_grad=True)
     reference = torch.optim.Adam([q], lr=LR, weight_decay=LAMBDA, amsgrad=amsgrad)
     for g in grads:
-        p.grad, q.grad = g.copy(), torch.tensor(g)
+        p.grad, q.grad = tensor(g), torch.tensor(g)
         optimizer.step()
         reference.step()
     state = reference.state[q]
@@ -55,7 +56,7 @@ def test_trace_decay_is_the_decay_share_of_adams_first_step():
     p = Parameter(theta0.copy())
     optimizer = Adam([p], lr=0.1, weight_decay=LAMBDA)
     with trace(optimizer, [(p, i) for i in range(3)]) as tape:
-        p.grad = g.copy()
+        p.grad = tensor(g)
         optimizer.step()
     q = torch.tensor(theta0.copy(), requires_grad=True)
     torch_adam = torch.optim.Adam([q], lr=0.1, weight_decay=LAMBDA)
@@ -86,9 +87,9 @@ def test_rate_is_the_decay_per_step_once_the_momentum_has_settled(make, expected
     with trace(optimizer, [(p, 0)]) as tape:
         for _ in range(400):
             p.data[...] = theta0
-            p.grad = np.zeros(2)
+            p.grad = zeros_like(p)
             optimizer.step()
-    np.testing.assert_allclose((theta0 - p.data) / theta0, expected, rtol=1e-9)
+    np.testing.assert_allclose((theta0 - np.asarray(p)) / theta0, expected, rtol=1e-9)
     np.testing.assert_allclose(effective_decay(optimizer).rates["params[0]"], expected, rtol=1e-12)
     assert tape.steps[-1][0]["decay"] == pytest.approx(expected * theta0[0], rel=1e-9)
     assert tape.steps[-1][0]["lambda_eff"] == pytest.approx(expected, rel=1e-12)
@@ -111,11 +112,11 @@ def moves(make_torch, theta0, grads):
 
 def traced(optimizer, p, grads):
     """Step ``optimizer`` on the gradients under a trace of every element of ``p``: (decay per step, the trace)."""
-    with trace(optimizer, [(p, i) for i in range(p.data.size)]) as tape:
+    with trace(optimizer, [(p, i) for i in range(p.numel())]) as tape:
         for g in grads:
-            p.grad = g.copy()
+            p.grad = tensor(g)
             optimizer.step()
-    return [np.array([step[i]["decay"] for i in range(p.data.size)]) for step in tape.steps], tape
+    return [np.array([step[i]["decay"] for i in range(p.numel())]) for step in tape.steps], tape
 
 
 @pytest.mark.parametrize("options", [dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
@@ -173,7 +174,7 @@ def test_paper_convention_scales_with_the_schedule_multiplier():
     optimizer = AdamW([p], lr=0.1, weight_decay=0.01, decay="paper")
     optimizer.param_groups[0]["lr"] = 0.025        # η_t = 0.25
     with trace(optimizer, [(p, 0)]) as tape:
-        p.grad = np.ones(3)
+        p.grad = ones_like(p)
         optimizer.step()
     assert tape.steps[0][0]["lambda_eff"] == pytest.approx(0.25 * 0.01)
     assert tape.steps[0][0]["theta"] == pytest.approx(1 - 0.25 * 0.01)
@@ -188,7 +189,7 @@ def test_report_table_and_data():
     assert before.rates["fc.weight"] is None and np.all(before.rates["fc.bias"] == 0)
     assert "no step yet" in str(before)
     for _ in range(3):
-        w.grad, b.grad = rng.standard_normal((4, 5)) * np.logspace(-3, 1, 5), rng.standard_normal(5)
+        w.grad, b.grad = tensor(rng.standard_normal((4, 5)) * np.logspace(-3, 1, 5)), tensor(rng.standard_normal(5))
         optimizer.step()
     report = effective_decay(optimizer, [("fc.weight", w), ("fc.bias", b)])
     text = str(report)
@@ -210,7 +211,7 @@ def test_sgd_report_has_no_step_column():
     p = Parameter(np.ones((2, 2)))
     optimizer = SGD([p], lr=LR, momentum=0.9, weight_decay=LAMBDA)
     for _ in range(3):
-        p.grad = np.ones((2, 2))
+        p.grad = ones_like(p)
         optimizer.step()
     report = effective_decay(optimizer, [("w", p)])
     header, row = str(report).splitlines()[-2:]

@@ -4,18 +4,24 @@
     x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = (x * x).sum()
     y.backward()
-    x.grad            # array([2., 4., 6.], dtype=float32)
+    x.grad            # tensor([2., 4., 6.])
 """
 
-from tinyreg.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
-from tinyreg.grad_mode import is_grad_enabled, no_grad
+from tinyreg.creation import (arange, empty, eye, full, linspace, normal, ones, ones_like, rand, rand_like, randint,
+                              randn, randn_like, zeros, zeros_like)
+from tinyreg.device import device, set_default_device
+from tinyreg.dtypes import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64, long,
+                            short, uint8)
+from tinyreg.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinyreg.gradcheck import GradcheckError, gradcheck
-from tinyreg.ops import (abs, add, amax, argmax, cat, clamp, div, exp, flatten, log, log_softmax, logsumexp, matmul,
-                         max, mean, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub,
-                         sum, tanh, transpose, unsqueeze, var, where)
+from tinyreg.ops import (abs, add, amax, amin, argmax, argmin, bmm, cat, clamp, clone,
+                         cos, div, dot, eq, exp, flatten, floor_divide, ge, gt, le, log, log_softmax, logsumexp, lt,
+                         matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg, norm, outer, permute, pow, prod,
+                         relu, reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
+                         transpose, unflatten, unsqueeze, var, where)
 from tinyreg.random import manual_seed
-from tinyreg.tensor import Function, Tensor, bool_, float32, float64, int32, int64, tensor
+from tinyreg.tensor import Function, Tensor, allclose, bool_, equal, from_numpy, is_tensor, tensor
 from tinyreg.serialization import load, save
-from tinyreg import nn, optim
+from tinyreg import autograd, cuda, nn, optim, utils
 
 __version__ = "0.1.0"

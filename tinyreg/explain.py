@@ -7,9 +7,11 @@
 The problem: f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)², from θ = (2, 2), so ∇f = (10·(θ₀ − 1), 0.01·(θ₁ − 1)).
 θ[0] lies along a steep direction (large gradients), θ[1] along a flat one (small gradients): Adam + L2 divides
 the decay by √v̂, so it decays θ[0] far less than θ[1]; AdamW decays both alike. Every line comes from the
-reference step in tinyreg/optim/reference.py (see tinyreg.optim.trace).
+optimizer's reference step in its own file, e.g. tinyreg/optim/adam.py (see tinyreg.optim.trace). Every optimizer
+of tinyreg.optim.OPTIMIZERS can be explained (rmsprop, adagrad, nadam, radam, lion, ...).
 """
 
+import inspect
 import json
 import sys
 import textwrap
@@ -18,10 +20,10 @@ from contextlib import ExitStack
 import numpy as np
 
 from tinyreg.nn import Parameter
-from tinyreg.optim import SGD, SGDW, Adam, AdamW
+from tinyreg.optim import OPTIMIZERS
 from tinyreg.optim.trace import MARK, SAME_VALUE_MARK, WIDTH, align, format_value, pad, side_by_side, trace, width
+from tinyreg.tensor import Tensor
 
-OPTIMIZERS = {"sgd": SGD, "sgdw": SGDW, "adam": Adam, "adamw": AdamW}
 PROBLEM = "f(θ) = 5·(θ₀ − 1)² + 0.005·(θ₁ − 1)²"
 CURVATURE = (10.0, 0.01)        # ∇f = h ⊙ (θ − c): h is f's curvature along each axis
 CENTER = (1.0, 1.0)
@@ -35,22 +37,18 @@ def gradient(theta):
     return (np.asarray(CURVATURE, theta.dtype) * (theta - np.asarray(CENTER, theta.dtype))).astype(theta.dtype)
 
 
-def optimizer_settings(name, *, lr=0.1, wd=None, betas=(0.9, 0.999), eps=1e-8, momentum=0.9, dampening=0.0,
-                       nesterov=False, amsgrad=False, maximize=False, decay=None) -> dict:
-    """The keyword arguments of optimizer ``name`` for these options (those it does not take are dropped)."""
+def optimizer_settings(name, *, lr=0.1, wd=None, decay=None, **options) -> dict:
+    """The keyword arguments of optimizer ``name``: its declared ``explain`` defaults, then ``options`` (those it
+    does not take, and those left None, are dropped)."""
     cls = OPTIMIZERS[name]
-    decay = decay or {"sgd": "l2", "sgdw": "paper", "adam": "l2", "adamw": "decoupled"}[name]
+    accepted = inspect.signature(cls.__init__).parameters
+    settings = {**cls.explain, **{key: value for key, value in options.items() if value is not None}}
+    settings = {key: tuple(value) if key == "betas" else value for key, value in settings.items() if key in accepted}
+    settings["decay"] = decay or settings.get("decay") or "l2"
     if wd is None:
         # decay="paper": the same decay per step, lr·λ, printed as 0.01 rather than 0.010000000000000002
-        wd = float(f"{lr * DEFAULT_LAMBDA:.12g}") if decay == "paper" else DEFAULT_LAMBDA
-    settings = dict(lr=lr, weight_decay=wd, decay=decay, maximize=maximize)
-    if cls in (SGD, SGDW):
-        settings["momentum"] = momentum
-    if cls is SGD:
-        settings.update(dampening=dampening, nesterov=nesterov)
-    if issubclass(cls, Adam):
-        settings.update(betas=tuple(betas), eps=eps, amsgrad=amsgrad)
-    return settings
+        wd = float(f"{lr * DEFAULT_LAMBDA:.12g}") if settings["decay"] == "paper" else DEFAULT_LAMBDA
+    return dict(lr=lr, weight_decay=wd, **settings)
 
 
 def run(names, settings, steps=3, watch=(0, 1), dtype=np.float64) -> list:
@@ -65,9 +63,9 @@ def run(names, settings, steps=3, watch=(0, 1), dtype=np.float64) -> list:
         tapes = [stack.enter_context(trace(opt, watch=[(p, i, LABELS[i]) for i in watch]))
                  for opt, p in zip(optimizers, params)]
         for _ in range(steps):
-            g = gradient(params[0].data)
+            g = gradient(params[0].detach().numpy())
             for p, opt in zip(params, optimizers):
-                p.grad = g.copy()
+                p.grad = Tensor(g)
                 opt.step()
     return tapes
 
@@ -81,7 +79,7 @@ def trace_text(name, steps=3, watch=(0, 1), dtype=np.float64, **options) -> str:
     settings = optimizer_settings(name, **options)
     (tape,) = run([name], [settings], steps, watch, dtype)
     intro = (f"{OPTIMIZERS[name].__name__} on {PROBLEM}, from θ = {START}: θ[0] feels large gradients, θ[1] small "
-             f"ones. Each row is a line that tinyreg.optim.reference.{tape.family}_step ran for the watched elements.")
+             f"ones. Each row is a line that {tape.reference} ran for the watched elements.")
     return textwrap.fill(intro, WIDTH) + "\n\n" + str(tape)
 
 
@@ -151,10 +149,11 @@ def _problem() -> dict:
 
 
 # ---- the command line -----------------------------------------------------------------------------------------------
-# The options only some optimizers take, and those optimizers: given to another, an option is refused.
-OPTION_TAKERS = {"betas": ("adam", "adamw"), "eps": ("adam", "adamw"), "amsgrad": ("adam", "adamw"),
-                 "momentum": ("sgd", "sgdw"), "dampening": ("sgd",), "nesterov": ("sgd",)}
-OPTION_DEFAULTS = dict(betas=(0.9, 0.999), eps=1e-8, momentum=0.9, dampening=0.0)
+# The options only some optimizers take, and those optimizers (read from their constructors): given to another, an
+# option is refused.
+OPTION_TAKERS = {option: tuple(name for name, cls in OPTIMIZERS.items()
+                               if option in inspect.signature(cls.__init__).parameters)
+                 for option in ("betas", "eps", "amsgrad", "momentum", "dampening", "nesterov")}
 
 
 def add_arguments(parser) -> None:
@@ -170,9 +169,10 @@ def add_arguments(parser) -> None:
                              f"lr·{DEFAULT_LAMBDA}: the same decay per step). With --compare, two values set A's and "
                              "B's")
     parser.add_argument("--betas", type=float, nargs=2, metavar=("β1", "β2"),
-                        help="Adam's β₁ β₂ (default 0.9 0.999)")
-    parser.add_argument("--eps", type=float, help="Adam's ε (default 1e-8)")
-    parser.add_argument("--momentum", type=float, help="SGD's μ, SGDW's β₁ (default 0.9)")
+                        help="β₁ β₂ of Adam, NAdam, RAdam, Lion (default: the optimizer's own, 0.9 0.999 for Adam)")
+    parser.add_argument("--eps", type=float, help="ε (default: the optimizer's own, 1e-8 for Adam)")
+    parser.add_argument("--momentum", type=float,
+                        help="SGD's μ, SGDW's β₁, RMSprop's momentum (default: 0.9 for SGD and SGDW, else 0)")
     parser.add_argument("--dampening", type=float, help="SGD's τ (default 0)")
     parser.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     parser.add_argument("--amsgrad", action="store_true", help="Adam with AMSGrad")
@@ -190,7 +190,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     """Run ``python -m tinyreg explain`` with parsed ``args``; returns the exit status."""
     if (args.optimizer is None) == (args.compare is None):
-        print("python -m tinyreg explain: give one optimizer (sgd, sgdw, adam, adamw) or --compare A B, "
+        print(f"python -m tinyreg explain: give one optimizer ({', '.join(OPTIMIZERS)}) or --compare A B, "
               "e.g. `explain adamw` or `explain --compare adam adamw`", file=sys.stderr)
         return 2
     if args.steps is not None and args.steps < 1:
@@ -208,10 +208,8 @@ def main(args) -> int:
             print(f"python -m tinyreg explain: --{option} does not apply to {' or '.join(chosen)} (it is an option "
                   f"of {', '.join(takers)})", file=sys.stderr)
             return 2
-    given = {option: getattr(args, option) for option in OPTION_DEFAULTS if getattr(args, option) is not None}
-    options = dict(OPTION_DEFAULTS, **given, lr=args.lr, nesterov=args.nesterov, amsgrad=args.amsgrad,
-                   maximize=args.maximize)
-    options["betas"] = tuple(options["betas"])
+    options = dict(lr=args.lr, betas=args.betas, eps=args.eps, momentum=args.momentum,
+                   dampening=args.dampening, nesterov=args.nesterov, amsgrad=args.amsgrad, maximize=args.maximize)
     common = dict(watch=(0, 1) if args.param == "all" else (int(args.param),), dtype=np.dtype(args.dtype).type)
     try:
         if args.compare:

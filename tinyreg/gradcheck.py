@@ -25,11 +25,11 @@ def _as_outputs(result):
 
 def _analytical_jacobian(fn, inputs, checked, n_out):
     """Row j: d(output_j)/d(inputs), from one backward pass per output element."""
-    rows = [[np.zeros(inputs[i].size) for i in checked] for _ in range(n_out)]
+    rows = [[np.zeros(inputs[i].numel()) for i in checked] for _ in range(n_out)]
     outputs = _as_outputs(fn(*inputs))
     offset = 0
     for out in outputs:
-        for k in range(out.size):
+        for k in range(out.numel()):
             for i in checked:
                 inputs[i].grad = None
             seed = np.zeros(out.shape, dtype=out.dtype)
@@ -38,14 +38,14 @@ def _analytical_jacobian(fn, inputs, checked, n_out):
                 out.backward(seed, retain_graph=True)
             for col, i in enumerate(checked):
                 if inputs[i].grad is not None:
-                    rows[offset + k][col] = inputs[i].grad.ravel().copy()
-        offset += out.size
+                    rows[offset + k][col] = inputs[i].grad.numpy().ravel().copy()
+        offset += out.numel()
     return rows
 
 
 def _evaluate(fn, inputs):
     with no_grad():
-        return np.concatenate([np.asarray(o.data, dtype=float64).ravel() for o in _as_outputs(fn(*inputs))])
+        return np.concatenate([np.asarray(o, dtype=float64).ravel() for o in _as_outputs(fn(*inputs))])
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3) -> bool:
@@ -60,7 +60,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3) -> bool:
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     # Work on leaf copies: backward fills their .grad even where the caller passed non-leaves (x.double()), and
     # neither the caller's data nor its .grad is touched. Numbers and arrays pass through as constants.
-    inputs = tuple(Tensor(t.data, requires_grad=t.requires_grad) if isinstance(t, Tensor) else t for t in inputs)
+    inputs = tuple(Tensor(t.detach(), requires_grad=t.requires_grad) if isinstance(t, Tensor) else t for t in inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
@@ -71,7 +71,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3) -> bool:
     baseline = _evaluate(fn, inputs)
     analytical = _analytical_jacobian(fn, inputs, checked, baseline.size)
     for col, i in enumerate(checked):
-        data = inputs[i].data
+        data = inputs[i]._array  # perturbed in place between evaluations (no graph: nothing to invalidate)
         for k, where in enumerate(np.ndindex(data.shape)):
             original = data[where]
             data[where] = original + eps

@@ -1,16 +1,21 @@
 """The autodiff tensor and its graph.
 
-A :class:`Tensor` wraps a ``numpy.ndarray`` (``.data``). When an op runs on tensors that require gradients it records a
-:class:`Function` node (``._ctx``) holding the op's inputs and whatever its backward needs. ``backward()`` walks those
-nodes from the output back to the leaves in reverse topological order and applies the chain rule at each one:
+A :class:`Tensor` wraps a ``numpy.ndarray`` (the internal ``._array``; ``np.asarray(t)`` and ``t.numpy()`` reach it).
+When an op runs on tensors that require gradients it records a :class:`Function` node (``._ctx``, public as
+``grad_fn``) holding the op's inputs and whatever its backward needs. ``backward()`` walks those nodes from the output
+back to the leaves in reverse topological order and applies the chain rule at each one:
 
     dL/d(input) = backward(dL/d(output))
 
-The ops themselves (forward and backward side by side) live in :mod:`tinyreg.ops`; this file only knows how to record
-and walk the graph.
+Like torch, ``t.data`` and ``t.grad`` are Tensors, and every tensor carries a version counter that in-place writes bump
+(:mod:`tinyreg.inplace`); a node remembers the versions of the tensors whose arrays it saved, and backward refuses to
+use an array that was changed in place since. The ops themselves (forward and backward side by side) live in
+:mod:`tinyreg.ops`; this file only knows how to record and walk the graph.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -23,9 +28,40 @@ int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
 bool_ = np.dtype(np.bool_)
 
+# torch's names of the dtypes, as its error messages print them ("result type Float", "[torch.FloatTensor [3]]").
+TORCH_TYPE_NAMES = {np.dtype(t): name for t, name in (
+    (np.float16, "Half"), (np.float32, "Float"), (np.float64, "Double"), (np.complex64, "ComplexFloat"),
+    (np.complex128, "ComplexDouble"), (np.int8, "Char"), (np.int16, "Short"), (np.int32, "Int"), (np.int64, "Long"),
+    (np.uint8, "Byte"), (np.bool_, "Bool"))}
+
+
+def python_type_name(value) -> str:
+    """The type name torch's messages print: ``float`` for built-ins, ``numpy.ndarray`` with the module otherwise."""
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def torch_type_name(dtype) -> str:
+    """torch's name of ``dtype``: Float for float32, Long for int64, ... (NumPy's name where torch has none)."""
+    return TORCH_TYPE_NAMES.get(np.dtype(dtype), str(np.dtype(dtype)))
+
+
+class VersionCounter:
+    """How many times a tensor's memory has been written in place (``t._version``, as in torch).
+
+    Tensors that share memory through a view op (``x[0]``, ``x.view(...)``, ``x.T``) or ``detach()`` share one counter,
+    so a write through any of them is seen by all. ``x.data`` gets a counter of its own, as in torch: writes through it
+    go unnoticed by autograd.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
 
 class Function:
-    """One node of the graph: an op's ``forward`` and its ``backward``.
+    """One node of the graph: an op's ``forward`` and its ``backward``, on NumPy arrays.
 
     A subclass writes both as static methods that take the node itself as ``ctx``::
 
@@ -36,15 +72,31 @@ class Function:
     with the *broadcast* shape of the output; the engine reduces it to each input's shape (one shared rule, see
     :func:`reduce_to_shape`). ``ctx.needs_input_grad[i]`` tells backward which gradients are wanted, so an op can skip
     work for inputs that are constants.
+
+    This is how tinyreg's own ops are written: plain arrays in and out, so an op reads like the math. User code writes
+    custom functions the way torch does, over Tensors, with :class:`tinyreg.autograd.Function`; its node is a subclass
+    of this class, so both kinds sit in the same graph.
+
+    A saved array that is an input's (or the output's) own memory is watched: ``apply`` records the tensor's version
+    counter, and backward raises if the tensor was changed in place since (its values are no longer the ones the
+    derivative needs).
     """
 
-    __slots__ = ("parents", "saved", "needs_input_grad", "released", "__dict__")
+    # (slots: the engine reads and writes these on every node)
+    __slots__ = ("parents", "saved", "needs_input_grad", "released", "saved_versions", "consumed", "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
     # Ops whose result is a real number even for integer inputs (division, exp, mean, ...) set this: torch turns an
     # integer or bool result type into its default float32, where NumPy would give float64.
     floating = False
+    # Ops whose output may be a NumPy view of their first input (reshape, permute, basic indexing) set this: the output
+    # then shares the input's version counter, like torch's views.
+    may_view = False
+    n_outputs = 1           # a custom autograd.Function returning a tuple has several
+    is_view = False         # the output shares its input's memory (set by apply for may_view ops)
+    # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
+    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op.
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -57,7 +109,8 @@ class Function:
         tensor's dtype (``x_float32 * 2.0`` stays float32, as in torch).
         """
         ctx = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        ctx.saved = ()
+        arrays = [x._array if isinstance(x, Tensor) else x for x in inputs]
         if cls.promotes or cls.floating:  # (a single operand "promotes" to its own dtype)
             arrays = promote_like_torch(arrays, floating=cls.floating)
         # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
@@ -67,21 +120,103 @@ class Function:
         except ValueError as err:
             shapes = ", ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(f"{cls.__name__}: {err} (input shapes: {shapes})") from None
+        result = Tensor._wrap(out)
+        if cls.may_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
+            result._version_counter = inputs[0]._version_counter
+            ctx.is_view = True
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         if not (grad_mode.is_grad_enabled() and any(needs)):
-            return Tensor._wrap(out)
+            return result
         ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
+        mark_consumed(ctx.parents)
         ctx.needs_input_grad = needs
-        ctx.released = False
-        result = Tensor._wrap(out, requires_grad=True)
+        ctx.released = ctx.consumed = False
+        result.requires_grad = True
         result._ctx = ctx
+        ctx.saved_versions = _watch(ctx.saved, inputs, result) if ctx.saved else ()
         return result
+
+    def name(self) -> str:
+        """torch's name of this node: the op's class name + "Backward0" (``MulBackward0``)."""
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, output number)`` for each input, as in torch: the input's ``grad_fn``, an :class:`AccumulateGrad`
+        for a leaf that requires grad, ``None`` for a constant. Empty once backward has freed the graph."""
+        return tuple((None, 0) if p is None else (p._ctx, _output_number(p)) if p._ctx is not None
+                     else (AccumulateGrad(p), 0) for p in self.parents)
 
     def release(self):
         """Drop saved arrays and inputs once backward has used them (unless ``retain_graph``)."""
         self.saved = None
         self.parents = ()
         self.released = True
+
+
+class AccumulateGrad:
+    """The node torch shows for a leaf that requires grad: backward adds the gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def mark_consumed(parents):
+    """Record that these tensors feed a node: their own node's output is now referenced by the graph, so an in-place
+    op may no longer re-point them to a new node (tinyreg.inplace refuses it)."""
+    for p in parents:
+        if p is not None and p._ctx is not None:
+            p._ctx.consumed = True
+
+
+def _watch(saved, inputs, result) -> tuple:
+    """The version entries of the ``saved`` arrays that are an input's or the result's own memory (a copy, such as a
+    promoted operand, needs no watch)."""
+    watched = []
+    for i, array in enumerate(saved):
+        if type(array) is not np.ndarray:      # a number (mul's scalar operand) or None
+            continue
+        owner = result if array is result._array else None
+        for t in inputs:                       # plain loops: this runs for every recorded op
+            if owner is None and isinstance(t, Tensor) and t._array is array:
+                owner = t
+        if owner is not None:
+            producer = None if owner._ctx is None else type(owner._ctx)
+            watched.append((owner._version_counter, owner._version_counter.value, i, producer))
+    return watched
+
+
+def _check_saved_versions(ctx):
+    """Raise torch's error if an array ``ctx`` saved was changed in place after it was saved."""
+    for counter, version, i, producer in ctx.saved_versions:
+        if counter.value != version:
+            saved = ctx.saved[i]
+            which = f", which is output 0 of {producer.__name__}," if producer is not None else ""
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[torch.{torch_type_name(saved.dtype)}Tensor {list(saved.shape)}]{which} is at version "
+                f"{counter.value}; expected version {version} instead. Hint: the tensor was written in place (an "
+                f"in-place op such as add_ or -=, x[i] = v, or optimizer.step()) after {ctx.name()} saved it for "
+                "backward; run the forward pass again after the update, or use the out-of-place form.")
+
+
+def _output_number(t) -> int:
+    """Which output of its node ``t`` is (0 unless the node is a custom Function returning a tuple)."""
+    if t._ctx.n_outputs == 1:
+        return 0
+    return next(k for k, ref in enumerate(t._ctx.outputs) if ref is not None and ref() is t)
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
@@ -229,7 +364,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
     Python ints become int64 and bools stay bool.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
     dtype = _as_dtype(dtype)
     array = np.array(data, dtype=dtype, copy=True)
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype == float64:
@@ -241,53 +376,57 @@ class Tensor:
     """An n-dimensional array that remembers how it was computed, so gradients can flow back through it.
 
     ``tr.Tensor(data)`` and ``tr.tensor(data)`` copy ``data``; floats default to float32 like torch.
+
+    The array lives in the internal ``_array``; ``x.data`` is a Tensor sharing it (outside the graph) and ``x.grad``
+    is a Tensor of x's shape and dtype, or None, as in torch.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("_array", "_grad", "requires_grad", "_ctx", "_version_counter", "_retains_grad", "__weakref__")
     # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy broadcasting over a Tensor object.
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
-        self.grad = None
-        self._ctx = None
-        self.requires_grad = False
+        self._init(_to_array(data, dtype))
         if requires_grad:
             self.requires_grad_(True)
+
+    def _init(self, array: np.ndarray, requires_grad: bool = False):
+        self._array = array
+        self._grad = None
+        self.requires_grad = requires_grad
+        self._ctx = None
+        self._version_counter = VersionCounter()
+        self._retains_grad = False
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an op's output without copying or converting it (the fast path every op takes)."""
         t = object.__new__(Tensor)
-        t.data = np.asarray(array)
-        t.grad = None
-        t.requires_grad = requires_grad
-        t._ctx = None
+        Tensor._init(t, array if type(array) is np.ndarray else np.asarray(array), requires_grad)
         return t
 
     # ---- array facts -------------------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._array.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
-    @property
-    def size(self) -> int:
-        """Number of elements (NumPy's meaning; torch's ``numel()`` is also available)."""
-        return self.data.size
+    def size(self, dim=None):
+        """torch's ``size()``: the shape, or ``size(dim)`` the length of one axis (``numel()`` counts elements)."""
+        return self.shape if dim is None else self.shape[ops.reduce.normalized_axes(dim, self.ndim)[0]]
 
     def numel(self) -> int:
-        return self.data.size
+        return self._array.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -296,43 +435,91 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        """The node that made this tensor (``<MulBackward0 object at 0x...>``), None for a leaf."""
         return self._ctx
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared with its views and detach()es)."""
+        return self._version_counter.value
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new Tensor outside the graph: same memory, ``requires_grad=False``.
+
+        Writes through it change this tensor (``w.data.normal_(0, 0.01)``), unseen by autograd: ``.data`` has its own
+        version counter, as in torch. ``detach()`` is the safe form (it shares the counter).
+        """
+        return Tensor._wrap(self._array)
+
+    @data.setter
+    def data(self, value: Tensor):
+        """Rebind this tensor to ``value``'s memory (any shape and dtype, as in torch; the version counter stays)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {python_type_name(value)}")
+        if self.requires_grad and value.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        self._array = value._array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """dL/d(self) summed over every ``backward()`` so far: a Tensor of this shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None):
+        """Set or clear (None) the gradient; checked now, as torch does (type, dtype, then shape: never broadcast)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{python_type_name(value)}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                                   f"dtype '{self.dtype}'. Please ensure that the gradient and the tensor have the "
+                                   f"same dtype")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                                   f"the same size")
+        self._grad = value
+
     def numpy(self) -> np.ndarray:
+        """The array itself (shared memory, as torch's ``numpy()``); refused while a gradient is required."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._array
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python "
+        if self._array.size != 1:
+            raise ValueError(f"item(): a Tensor with {self._array.size} elements cannot be converted to a Python "
                              f"number; only one-element tensors can (shape {self.shape})")
-        return self.data.item()
+        return self._array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype=None, copy=None):
         """The data for NumPy, under NumPy 2's contract: ``copy=True`` always copies (``np.array(t)``), ``copy=None``
         copies only to change the dtype (``np.asarray(t)`` shares memory), ``copy=False`` raises ValueError if a
         copy is needed. ``np.array`` itself implements exactly that contract."""
-        return np.array(self.data, dtype=dtype, copy=copy)
+        return np.array(self._array, dtype=dtype, copy=copy)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._array)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._array.size} elements is ambiguous")
+        return bool(self._array)
 
     def __float__(self) -> float:
         return float(self.item())
+
 
     def __int__(self) -> int:
         return int(self.item())
@@ -341,67 +528,108 @@ class Tensor:
 
     def __repr__(self) -> str:
         """torch's text form, e.g. ``tensor([1.5000, 2.2500], grad_fn=<MulBackward0>)`` (see tinyreg.tensor_repr)."""
-        grad_fn_name = None if self._ctx is None else f"{type(self._ctx).__name__}Backward0"
-        return tensor_repr(self.data, grad_fn_name, self.requires_grad)
+        return tensor_repr(self._array, None if self._ctx is None else self._ctx.name(), self.requires_grad)
 
     # ---- gradients -----------------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._array.dtype.kind not in "fc":
             raise RuntimeError(f"Only Tensors of floating point dtype can require gradients (got {self.dtype})")
         if not requires_grad and self._ctx is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach()")
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
         self.requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:
-        """The same data, cut out of the graph (shares memory, like torch)."""
-        return Tensor._wrap(self.data)
+        """The same data, cut out of the graph (shares memory and the version counter, like torch)."""
+        t = Tensor._wrap(self._array)
+        t._version_counter = self._version_counter
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor out of the graph in place: it becomes a leaf that does not require grad."""
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._retains_grad = True
 
     def _accumulate_grad(self, grad: np.ndarray):
         """Add ``grad`` into ``self.grad``.
 
         Gradients accumulate, as in torch: a second ``backward()`` adds to ``.grad`` instead of replacing it, which is
         what makes ``zero_grad()`` necessary. Accumulation is in place so that an array someone holds (an optimizer's
-        view into its flat gradient buffer) stays the live ``.grad``; a first gradient is copied because ops may hand
-        the same array to several inputs.
+        view into its flat gradient buffer, wrapped by ``.grad``) stays the live gradient; a first gradient is copied
+        because ops may hand the same array to several inputs.
         """
-        if self.grad is None:
-            self.grad = np.array(grad, dtype=self.dtype, order="C", copy=True)
+        if self._grad is None:
+            self._grad = Tensor._wrap(np.array(grad, dtype=self.dtype, order="C", copy=True))
         else:
-            self.grad += grad
+            self._grad._array += grad
+            self._grad._version_counter.value += 1
 
-    def backward(self, grad=None, retain_graph: bool = False):
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False):
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it into the leaf's ``.grad``.
 
-        ``grad`` is dL/d(self); it may be omitted only for a one-element tensor (then it is 1). The graph is walked in
-        reverse topological order, so each node's incoming gradient is complete (summed over all its uses) before the
-        node's own backward runs. Saved arrays are freed afterwards unless ``retain_graph=True``.
+        ``gradient`` is dL/d(self); it may be omitted only for a one-element tensor (then it is 1). The graph is walked
+        in reverse topological order, so each node's incoming gradient is complete (summed over all its uses) before
+        the node's own backward runs. Saved arrays are freed afterwards unless ``retain_graph=True``. Before a node's
+        backward runs, the arrays it saved are checked against in-place writes made since (their version counters).
         """
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): tinyreg does not record the backward pass, so "
+                                      "gradients of gradients are not available")
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if grad is None:
-            if self.data.size != 1:
+        if gradient is None:
+            if self._array.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            grad = np.ones_like(self.data)
+            gradient = np.ones_like(self._array)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if grad.shape != self.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {grad.shape} and output has a "
-                                   f"shape of {self.shape}")
-        pending = {id(self): grad}  # dL/d(tensor), summed over every path reached so far
-        for node in reversed(self._topological_order()):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
+            gradient = np.asarray(gradient._array if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
+                                   f"has a shape of {self.shape}")
+        pending = {id(self): gradient}  # dL/d(tensor), summed over every path reached so far
+        order = self._topological_order()
+        outputs_left = {}  # nodes with several outputs: how many of them are still to come in the walk
+        for node in reversed(order):
             ctx = node._ctx
             if ctx is None:
-                node._accumulate_grad(g)
+                g = pending.pop(id(node), None)
+                if g is not None:
+                    node._accumulate_grad(g)
                 continue
+            if ctx.n_outputs == 1:
+                g = pending.pop(id(node), None)
+                if g is None:
+                    continue
+                if node._retains_grad:
+                    node._accumulate_grad(g)
+                grads = (g,)
+            else:
+                # A node with several outputs runs once, at the last of its outputs in the walk: by then every
+                # consumer of every output has passed its gradient on.
+                key = id(ctx)
+                if key not in outputs_left:
+                    in_order = {id(t) for t in order}
+                    outputs_left[key] = sum(ref is not None and id(ref()) in in_order for ref in ctx.outputs)
+                outputs_left[key] -= 1
+                if outputs_left[key] or (grads := _gather_output_grads(ctx, pending)) is None:
+                    continue
             if ctx.released:
                 raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
                                    "tensors after they have already been freed). Specify retain_graph=True if you "
                                    "need to backward through the graph a second time.")
-            input_grads = type(ctx).backward(ctx, g)
+            if ctx.saved_versions:
+                _check_saved_versions(ctx)
+            input_grads = type(ctx).backward(ctx, *grads)
             for parent, g_in in zip(ctx.parents, input_grads):
                 if parent is None or g_in is None:
                     continue
@@ -450,7 +678,17 @@ class Tensor:
     def neg(self):
         return ops.neg(self)
 
+    def floor_divide(self, other):
+        return ops.floor_divide(self, other)
+
     __add__, __sub__, __mul__, __truediv__, __pow__, __neg__ = add, sub, mul, div, pow, neg
+    __floordiv__ = floor_divide
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
 
     def __radd__(self, other):
         return ops.add(other, self)
@@ -473,6 +711,43 @@ class Tensor:
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
+    # ---- in place, as in torch: the same object changes and its version counter goes up (see tinyreg.inplace) ----
+    def add_(self, other, *, alpha=1):
+        return inplace.add_(self, other, alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return inplace.sub_(self, other, alpha)
+
+    def mul_(self, other):
+        return inplace.mul_(self, other)
+
+    def div_(self, other):
+        return inplace.div_(self, other)
+
+    # ``p -= lr * p.grad`` changes p itself (Python rebinds p to what __isub__ returns: the same object).
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def clamp_(self, min=None, max=None):
+        return inplace.clamp_(self, min, max)
+
+    def zero_(self):
+        return inplace.fill_(self, 0)
+
+    def fill_(self, value):
+        return inplace.fill_(self, value)
+
+    def copy_(self, src):
+        return inplace.copy_(self, src)
+
+    def normal_(self, mean=0.0, std=1.0):
+        return inplace.normal_(self, mean, std)
+
+    def uniform_(self, from_=0.0, to=1.0):
+        return inplace.uniform_(self, from_, to)
+
+    def __setitem__(self, index, value):
+        inplace.setitem(self, index, value)
+
     # Comparisons give boolean tensors outside the graph (they have no useful derivative).
     def __lt__(self, other):
         return ops.compare(np.less, self, other)
@@ -487,10 +762,22 @@ class Tensor:
         return ops.compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
+        if other is None:  # ``x == None`` is a plain False in torch (NumPy would compare every element to None)
+            return False
         return ops.compare(np.equal, self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return ops.compare(np.not_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other) -> bool:
+        return equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return allclose(self, other, rtol, atol, equal_nan)
 
     # ---- methods, as in torch (the same functions are tr.exp(x), tr.sum(x, dim), ...) -----------------------------
     def exp(self):
@@ -501,6 +788,24 @@ class Tensor:
 
     def sqrt(self):
         return ops.sqrt(self)
+
+    def square(self):
+        return ops.pow(self, 2)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
 
     def tanh(self):
         return ops.tanh(self)
@@ -520,41 +825,90 @@ class Tensor:
     def matmul(self, other):
         return ops.matmul(self, other)
 
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def outer(self, vec2):
+        return ops.outer(self, vec2)
+
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.prod(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
         return ops.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+        return ops.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
 
     def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim, other=other)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def softmax(self, axis=-1, *, dim=None):
+    def softmax(self, axis=None, *, dim=None):
         return ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis=None, *, dim=None):
         return ops.log_softmax(self, axis, dim=dim)
 
     def reshape(self, *shape):
         return ops.reshape(self, *shape)
 
     def view(self, *shape):
-        return ops.reshape(self, *shape)
+        return ops.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         return ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return ops.unflatten(self, dim, sizes)
+
+    def expand(self, *sizes):
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def repeat(self, *repeats):
+        return ops.repeat(self, *repeats)
+
+    def clone(self):
+        """A copy with its own memory that stays in the graph (the gradient passes through unchanged)."""
+        return ops.clone(self)
 
     def transpose(self, dim0, dim1):
         return ops.transpose(self, dim0, dim1)
@@ -566,32 +920,156 @@ class Tensor:
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
 
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is), like ``torch.t``."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return ops.permute(self, *reversed(range(self.ndim)))
+
     def unsqueeze(self, dim):
         return ops.unsqueeze(self, dim)
 
     def squeeze(self, dim=None):
         return ops.squeeze(self, dim)
 
+    # ---- torch's spellings of facts and formatting ----------------------------------------------------------------
+    nelement = numel
+
+    @property
+    def device(self):
+        """Always the CPU: tinyreg has no other device (see :mod:`tinyreg.device`)."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def __format__(self, spec) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor like its number (as torch); other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    # ---- dtypes and devices: as in torch, a conversion that changes nothing returns the tensor itself ------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its dtype), keywords too.
+
+        The device can only be the CPU (anything else raises tinyreg's CPU-only error); the dtype converts. Without
+        ``copy=True`` a conversion that changes nothing returns ``self``, as torch does.
+        """
+        dtype = parse_to_arguments(args, dtype, device)
+        if dtype is None or dtype == self.dtype:
+            return ops.clone(self) if copy else self
+        return ops.cast(self, dtype)
+
+    def cpu(self):
+        return self
+
+    def type(self, dtype=None):
+        """Without an argument the type's name (``"tinyreg.FloatTensor"``); with a dtype or a name
+        (``"torch.DoubleTensor"``), the tensor converted to it."""
+        if dtype is None:
+            return f"tinyreg.{torch_type_name(self.dtype)}Tensor"
+        if isinstance(dtype, str):
+            by_name = {f"{name}Tensor": d for d, name in TORCH_TYPE_NAMES.items()}
+            name = dtype.rpartition(".")[2]
+            if name not in by_name:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = by_name[name]
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
     def float(self):
-        return ops.cast(self, float32)
+        return self.to(float32)
 
     def double(self):
-        return ops.cast(self, float64)
+        return self.to(float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
 
     def long(self):
-        return ops.cast(self, int64)
+        return self.to(int64)
 
-    def to(self, dtype):
-        return ops.cast(self, dtype)
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
 
     def astype(self, dtype):
         return ops.cast(self, dtype)
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``)."""
+def _gather_output_grads(ctx, pending):
+    """The gradients of all outputs of a node with several (a custom Function returning a tuple), in order: zeros for a
+    tensor output no gradient reached (torch "materializes" them), None for a non-tensor output. None if none of its
+    outputs received a gradient."""
+    grads, reached = [], False
+    for ref, meta in zip(ctx.outputs, ctx.output_meta):
+        out = None if ref is None else ref()
+        g = None if out is None else pending.pop(id(out), None)
+        if g is not None:
+            reached = True
+            if out._retains_grad:
+                out._accumulate_grad(g)
+        elif meta is not None:
+            g = np.zeros(*meta)
+        grads.append(g)
+    return grads if reached else None
+
+
+def parse_to_arguments(args, dtype=None, device=None):
+    """The dtype that ``Tensor.to``/``Module.to`` arguments ask for (None: keep it), after checking the device.
+
+    Positional arguments may be a device (a string or :class:`~tinyreg.device.device`), a dtype, or a tensor (whose
+    dtype is meant), in torch's orders ``to(device, dtype)`` and ``to(dtype)``.
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, type(CPU))):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    check_device(device)
+    return None if dtype is None else np.dtype(dtype)
+
+
+def equal(input, other) -> bool:
+    """True if both have the same shape and the same elements (``torch.equal``)."""
+    a, b = np.asarray(input), np.asarray(other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True if |input − other| <= atol + rtol |other| elementwise (broadcasting), like ``torch.allclose``."""
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor from a list, a number, an array or a tensor (always a copy, like ``torch.tensor``); ``device``
+    may only name the CPU."""
+    check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-# ops is imported last because every op subclasses Function and builds Tensors: both must exist first.
-from tinyreg import ops  # noqa: E402
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (no copy, the dtype kept), like ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor._wrap(array)
+
+
+# ops is imported last because every op subclasses Function and builds Tensors, dtypes reads this module's dtypes,
+# and inplace is written with ops: all need this module complete first.
+from tinyreg import dtypes, inplace, ops  # noqa: E402
+from tinyreg.device import CPU, check_device  # noqa: E402

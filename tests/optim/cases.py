@@ -9,10 +9,13 @@ where scale(x) is the step evaluated in absolute values (:func:`adam_magnitudes`
 sums, which bounds what that line's roundings can change.
 """
 
+import inspect
+
 import numpy as np
 from hypothesis import strategies as st
 
 from tests.helpers import import_torch
+from tinyreg.optim import kernels
 
 DTYPES = st.sampled_from([np.float32, np.float64])
 C = 8
@@ -114,3 +117,26 @@ def assert_adam_step_close(ours, theirs, before, grad, t, hyper, decay, what="")
         excess = np.abs(ours[name].astype(np.float64) - theirs[name]) - C * unit * scale[name]
         assert np.all(excess <= 0), (f"{what}, step {t}: {name} differs from torch's beyond C·ε·scale by up to "
                                      f"{excess.max():.3g}")
+
+
+def step_arguments(cls, t):
+    """The per-step keywords of ``cls``'s reference step besides the hyperparameters: ``t`` (this step's number)
+    and ``first`` (SGD's b_1 ← g_1), whichever it takes."""
+    taken = inspect.signature(cls.reference_step).parameters
+    return {key: value for key, value in (("t", t), ("first", t == 1)) if key in taken}
+
+
+def kernel_and_reference(cls, theta, grads, arguments, parallel):
+    """Run ``cls``'s reference step and its kernel over ``grads`` from θ = ``theta`` and zero state; ``arguments(t)``
+    the reference step's keywords at step t. Returns ``((theta, states), (theta, states))``, reference then kernel;
+    a state the settings do not use is None on both sides (the reference returns None for it)."""
+    theta_r, state_r = theta, [np.zeros_like(theta) for _ in cls.state_keys]
+    for t, g in enumerate(grads, 1):
+        theta_r, *state_r = cls.reference_step(theta_r, g, *state_r, **arguments(t))
+    used = [x is not None for x in state_r]
+    theta_k = theta.copy()
+    state_k = tuple(np.zeros_like(theta) if u else kernels.NO_BUFFER[theta.dtype] for u in used)
+    variant = sum(1 << k for k, name in enumerate(cls.optional_states) if used[cls.state_keys.index(name)])
+    for t, g in enumerate(grads, 1):
+        cls.kernel(theta_k, g, state_k, cls.coefficients(arguments(t), theta.dtype), variant, parallel)
+    return (theta_r, state_r), (theta_k, [x if u else None for x, u in zip(state_k, used)])

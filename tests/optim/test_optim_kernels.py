@@ -8,8 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.optim.cases import DTYPES, adam_hyper, sgd_hyper, sgdw_hyper
-from tinyreg.optim import kernels, reference
+from tests.optim.cases import DTYPES, adam_hyper, kernel_and_reference, sgd_hyper, sgdw_hyper, step_arguments
+from tinyreg import optim
+from tinyreg.optim import kernels
+from tinyreg.optim.adam import adam_step
+from tinyreg.optim.sgd import sgd_step
+from tinyreg.optim.sgdw import sgdw_step
 from tinyreg.optim.decay import DECAY_CONVENTIONS
 from tinyreg.optim.fma import fma, fma_scalar
 
@@ -45,19 +49,6 @@ def test_fma_python_floats_round_like_torch_alpha():
     np.testing.assert_array_equal(fma(0.1, x, x), fma(np.float32(0.1), x, x))
 
 
-def run_reference(step, theta, grads, states, hyper):
-    for t, g in enumerate(grads, 1):
-        theta, *states = step(theta, g, *states, **hyper(t))
-    return theta, states
-
-
-def run_kernel(kernel, theta, grads, states, hyper, parallel):
-    theta, states = theta.copy(), [None if s is None else s.copy() for s in states]
-    for t, g in enumerate(grads, 1):
-        kernel(theta, g, *states, parallel=parallel, **hyper(t))
-    return theta, states
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _parallel_even_on_small_arrays():
     with pytest.MonkeyPatch.context() as patch:
@@ -75,25 +66,23 @@ def data(seed, size, dtype):
     return theta, grads
 
 
+def assert_kernel_equals_reference(cls, hyper, decay, dtype, size, seed, parallel):
+    theta, grads = data(seed, size, dtype)
+    arguments = lambda t: dict(hyper, decay=decay, eta_t=0.75, **step_arguments(cls, t))  # noqa: E731
+    (theta_r, state_r), (theta_k, state_k) = kernel_and_reference(cls, theta, grads, arguments, parallel)
+    for name, x_r, x_k in zip(("theta", *cls.state_keys), [theta_r, *state_r], [theta_k, *state_k]):
+        assert (x_r is None) == (x_k is None), name
+        if x_r is not None:
+            np.testing.assert_array_equal(x_k, x_r, err_msg=name)
+    assert theta_k.dtype == dtype
+
+
 @serial_and_parallel
 @settings(deadline=None, max_examples=15)
 @given(hyper=adam_hyper(), decay=st.sampled_from(DECAY_CONVENTIONS), dtype=DTYPES, size=st.integers(1, 300),
        seed=st.integers(0, 2**32 - 1))
 def test_adam_kernel_equals_reference(parallel, hyper, decay, dtype, size, seed):
-    theta, grads = data(seed, size, dtype)
-    zeros = np.zeros_like(theta)
-    fixed = dict(hyper, decay=decay, eta_t=0.75)
-    theta_r, (m_r, v_r, v_max_r) = run_reference(reference.adam_step, theta, grads,
-                                                 [zeros, zeros, zeros if hyper["amsgrad"] else None],
-                                                 lambda t: dict(fixed, t=t))
-    theta_k, (m_k, v_k, v_max_k) = run_kernel(kernels.adam, theta, grads, [zeros, zeros, zeros],
-                                              lambda t: dict(fixed, t=t), parallel)
-    np.testing.assert_array_equal(theta_k, theta_r)
-    np.testing.assert_array_equal(m_k, m_r)
-    np.testing.assert_array_equal(v_k, v_r)
-    if hyper["amsgrad"]:
-        np.testing.assert_array_equal(v_max_k, v_max_r)
-    assert theta_k.dtype == theta_r.dtype == dtype
+    assert_kernel_equals_reference(optim.Adam, hyper, decay, dtype, size, seed, parallel)
 
 
 @serial_and_parallel
@@ -101,18 +90,7 @@ def test_adam_kernel_equals_reference(parallel, hyper, decay, dtype, size, seed)
 @given(hyper=sgd_hyper(), decay=st.sampled_from(DECAY_CONVENTIONS), dtype=DTYPES, size=st.integers(1, 300),
        seed=st.integers(0, 2**32 - 1))
 def test_sgd_kernel_equals_reference(parallel, hyper, decay, dtype, size, seed):
-    theta, grads = data(seed, size, dtype)
-    fixed = dict(hyper, decay=decay, eta_t=0.75)
-    theta_r, b_r = theta, None
-    for g in grads:
-        theta_r, b_r = reference.sgd_step(theta_r, g, b_r, **fixed)
-    theta_k, b_k = theta.copy(), np.zeros_like(theta) if hyper["momentum"] else None
-    for t, g in enumerate(grads, 1):
-        kernels.sgd(theta_k, g, b_k, first=t == 1, parallel=parallel, **fixed)
-    np.testing.assert_array_equal(theta_k, theta_r)
-    assert (b_k is None) == (b_r is None)
-    if b_k is not None:
-        np.testing.assert_array_equal(b_k, b_r)
+    assert_kernel_equals_reference(optim.SGD, hyper, decay, dtype, size, seed, parallel)
 
 
 @serial_and_parallel
@@ -120,22 +98,17 @@ def test_sgd_kernel_equals_reference(parallel, hyper, decay, dtype, size, seed):
 @given(hyper=sgdw_hyper(), decay=st.sampled_from(DECAY_CONVENTIONS), dtype=DTYPES, size=st.integers(1, 300),
        seed=st.integers(0, 2**32 - 1))
 def test_sgdw_kernel_equals_reference(parallel, hyper, decay, dtype, size, seed):
-    theta, grads = data(seed, size, dtype)
-    fixed = dict(hyper, decay=decay, eta_t=0.75)
-    theta_r, (m_r,) = run_reference(reference.sgdw_step, theta, grads, [np.zeros_like(theta)], lambda t: fixed)
-    theta_k, (m_k,) = run_kernel(kernels.sgdw, theta, grads, [np.zeros_like(theta)], lambda t: fixed, parallel)
-    np.testing.assert_array_equal(theta_k, theta_r)
-    np.testing.assert_array_equal(m_k, m_r)
+    assert_kernel_equals_reference(optim.SGDW, hyper, decay, dtype, size, seed, parallel)
 
 
 def test_parallel_kernel_on_a_large_buffer_equals_serial():
     """The prange loop on a real-sized buffer (and it selects a non-spinning threading layer)."""
     theta, grads = data(1, 1 << 16, np.float32)
-    zeros = np.zeros_like(theta)
-    hyper = lambda t: dict(t=t, lr=1e-2, lambda_=1e-2, decay="decoupled")  # noqa: E731
-    serial = run_kernel(kernels.adam, theta, grads[:3], [zeros, zeros, None], hyper, False)
-    parallel = run_kernel(kernels.adam, theta, grads[:3], [zeros, zeros, None], hyper, True)
-    np.testing.assert_array_equal(parallel[0], serial[0])
+    arguments = lambda t: dict(t=t, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, lambda_=1e-2,  # noqa: E731
+                               decay="decoupled", eta_t=1.0, amsgrad=False, maximize=False)
+    (serial, _), (parallel, _) = (kernel_and_reference(optim.Adam, theta, grads[:3], arguments, p)[1]
+                                  for p in (False, True))
+    np.testing.assert_array_equal(parallel, serial)
     import numba
     assert numba.threading_layer() != "omp" or numba.config.THREADING_LAYER == "omp"
 
@@ -150,7 +123,7 @@ def recorded(step, *args, **kwargs):
 def test_record_hook_reports_adam_intermediates_in_order():
     theta, g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
     zeros = np.zeros(2)
-    calls, (theta_t, m_t, v_t, _) = recorded(reference.adam_step, theta, g, zeros, zeros, t=1, lr=0.1,
+    calls, (theta_t, m_t, v_t, _) = recorded(adam_step, theta, g, zeros, zeros, t=1, lr=0.1,
                                              lambda_=0.1, decay="l2")
     names = [name for name, *_ in calls]
     assert names == ["g_t", "g_t", "m_t", "v_t", "m_hat", "v_hat", "eta_t", "theta_t"]
@@ -167,7 +140,7 @@ def test_record_hook_shows_where_the_decay_goes():
     theta, g, zeros = np.array([1.0]), np.array([0.5]), np.zeros(1)
     lines, values = {}, {}
     for decay in DECAY_CONVENTIONS:
-        calls, _ = recorded(reference.adam_step, theta, g, zeros, zeros, t=1, lr=0.1, lambda_=0.1, decay=decay,
+        calls, _ = recorded(adam_step, theta, g, zeros, zeros, t=1, lr=0.1, lambda_=0.1, decay=decay,
                             eta_t=0.5)
         lines[decay] = [(name, line) for name, _, _, line in calls]
         values[decay] = {name: value for name, value, _, _ in calls}
@@ -185,19 +158,19 @@ def test_record_hook_shows_where_the_decay_goes():
 
 def test_record_hook_for_sgd_and_sgdw():
     theta, g = np.array([1.0, 2.0]), np.array([0.5, -1.0])
-    calls, (theta_t, b_t) = recorded(reference.sgd_step, theta, g, None, lr=0.1, momentum=0.9, nesterov=True)
+    calls, (theta_t, b_t) = recorded(sgd_step, theta, g, None, lr=0.1, momentum=0.9, nesterov=True, first=True)
     assert [name for name, *_ in calls] == ["g_t", "b_t", "g_t", "theta_t"]
     assert calls[1][2] == "b_1 ← g_1"
     np.testing.assert_array_equal(calls[-1][1], theta_t)
-    calls, _ = recorded(reference.sgdw_step, theta, g, np.zeros(2), lr=0.1, beta1=0.9, lambda_=0.01)
+    calls, _ = recorded(sgdw_step, theta, g, np.zeros(2), lr=0.1, beta1=0.9, lambda_=0.01)
     assert [name for name, *_ in calls] == ["g_t", "eta_t", "m_t", "keep", "theta", "theta_t"]
 
 
 def test_reference_steps_do_not_modify_their_inputs():
     theta, g, m, v = (np.arange(1.0, 4.0) * k for k in (1, 0.5, 0.1, 0.01))
     copies = [x.copy() for x in (theta, g, m, v)]
-    reference.adam_step(theta, g, m, v, v.copy(), t=3, lr=0.1, lambda_=0.1, amsgrad=True, maximize=True)
-    reference.sgd_step(theta, g, m, lr=0.1, momentum=0.9, lambda_=0.1, decay="decoupled")
-    reference.sgdw_step(theta, g, m, lr=0.1, beta1=0.9, lambda_=0.1)
+    adam_step(theta, g, m, v, v.copy(), t=3, lr=0.1, lambda_=0.1, amsgrad=True, maximize=True)
+    sgd_step(theta, g, m, lr=0.1, momentum=0.9, lambda_=0.1, decay="decoupled")
+    sgdw_step(theta, g, m, lr=0.1, beta1=0.9, lambda_=0.1)
     for x, x0 in zip((theta, g, m, v), copies):
         np.testing.assert_array_equal(x, x0)

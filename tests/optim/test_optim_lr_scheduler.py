@@ -87,14 +87,14 @@ def test_warm_restarts_feed_eta_to_the_paper_decay():
     for _ in range(20):
         eta = (1 + math.cos(math.pi * t_cur / t_i)) / 2
         assert sched.get_last_eta()[0] == pytest.approx(eta, rel=1e-12, abs=1e-15)
-        p.grad = np.zeros(2)
+        p.grad = tr.zeros_like(p)
         opt.step()
         expected = expected * (1 - eta * 0.02)
         sched.step()
         t_cur += 1
         if t_cur == t_i:
             t_cur, t_i = 0, t_i * 2
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
 def test_proposition_1_holds_under_a_schedule():
@@ -108,10 +108,10 @@ def test_proposition_1_holds_under_a_schedule():
         opt = make([p])
         sched = tr.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=10)
         for g in grads:
-            p.grad = g.copy()
+            p.grad = tr.tensor(g)
             opt.step()
             sched.step()
-        results.append(p.data.copy())
+        results.append(np.array(p))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
 
 

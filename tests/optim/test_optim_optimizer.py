@@ -19,11 +19,11 @@ def params(*shapes, dtype=np.float32, seed=0):
 def give_grads(ps, seed=1):
     rng = np.random.default_rng(seed)
     for p in ps:
-        p.grad = rng.standard_normal(p.shape).astype(p.dtype)
+        p.grad = tr.tensor(rng.standard_normal(p.shape).astype(p.dtype))
 
 
 def snapshot(ps):
-    return [p.data.copy() for p in ps]
+    return [np.array(p) for p in ps]
 
 
 # ---- groups --------------------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def test_param_groups_take_defaults_and_overrides():
     give_grads([a, b, c])
     before = snapshot([a, b, c])
     opt.step()
-    assert all(np.all(p.data != x) for p, x in zip([a, b, c], before))
+    assert all(np.all(np.asarray(p) != x) for p, x in zip([a, b, c], before))
 
 
 def test_group_errors_follow_torch():
@@ -88,24 +88,24 @@ def test_tinyreg_only_arguments_are_validated():
 
 
 # ---- atomic steps --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("bad_grad, error", [
-    (np.ones((3, 2), np.float32), "different size"), (np.ones(6, np.float32), "different size"),
-    (np.ones((2, 3), np.float64), "different type"), ([[1.0] * 3] * 2, "must be a numpy.ndarray"),
+@pytest.mark.parametrize("bad_data, error", [
+    ((3, 2), "different size"), ((6,), "different size"), ((2, 3), "different type"),
 ])
 @pytest.mark.parametrize("cls", OPTIMIZERS)
-def test_a_bad_gradient_changes_nothing(cls, bad_grad, error):
+def test_a_bad_rebinding_changes_nothing(cls, bad_data, error):
     a, b, c = params((4,), (2, 3), (5,))
     opt = cls([{"params": [a]}, {"params": [b, c], "lr": 0.5}], lr=0.1, momentum=0.9) if "SGD" in cls.__name__ \
         else cls([{"params": [a]}, {"params": [b, c], "lr": 0.5}], lr=0.1)
     give_grads([a, b, c])
     opt.step()                                     # some state to protect
     give_grads([a, b, c], seed=2)
-    b.grad = bad_grad
+    # torch lets .data take any shape and dtype (a .grad is checked when assigned); a flat buffer cannot take them
+    b.data = tr.ones(bad_data, dtype=tr.float64 if error == "different type" else tr.float32)
     before, state = snapshot([a, b, c]), opt.state_dict()
     with pytest.raises((RuntimeError, TypeError), match=error) as info:
         opt.step()
     assert "param_groups[1]['params'][0]" in str(info.value)
-    assert all(np.array_equal(p.data, x) for p, x in zip([a, b, c], before))
+    assert all(np.array_equal(np.asarray(p), x) for p, x in zip([a, b, c], before))
     after = opt.state_dict()
     for index, entry in state["state"].items():
         for key, value in entry.items():
@@ -120,7 +120,7 @@ def test_a_bad_hyperparameter_set_later_changes_nothing():
     before = snapshot([a, b])
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.5"):
         opt.step()
-    assert all(np.array_equal(p.data, x) for p, x in zip([a, b], before))
+    assert all(np.array_equal(np.asarray(p), x) for p, x in zip([a, b], before))
 
 
 # ---- flat buffers and rebinding ------------------------------------------------------------------------------
@@ -130,11 +130,11 @@ def test_parameters_become_views_of_one_buffer_per_group_and_dtype():
     values = snapshot([a, b, c])
     opt = tr.optim.Adam([a, b, c])
     (buffer32, buffer64), = opt._buffers
-    assert a.data.base is buffer32.theta and b.data.base is buffer32.theta and c.data.base is buffer64.theta
-    assert all(np.array_equal(p.data, v) for p, v in zip([a, b, c], values))
+    assert all(np.asarray(p).base is buffer.theta for p, buffer in ((a, buffer32), (b, buffer32), (c, buffer64)))
+    assert all(np.array_equal(np.asarray(p), v) for p, v in zip([a, b, c], values))
     give_grads([a, b, c])
     opt.step()
-    assert a.grad.base is buffer32.grad and c.grad.base is buffer64.grad   # adopted into the buffer
+    assert np.asarray(a.grad).base is buffer32.grad and np.asarray(c.grad).base is buffer64.grad   # adopted
 
 
 def test_backward_accumulates_into_the_gradient_views():
@@ -147,28 +147,28 @@ def test_backward_accumulates_into_the_gradient_views():
     assert w.grad is view and np.all(view == 0)
     (w * w).sum().backward()
     assert w.grad is view                          # the engine added in place: no copy next step
-    np.testing.assert_allclose(w.grad, 2 * w.data)
+    np.testing.assert_allclose(w.grad, 2 * np.asarray(w))
 
 
 def test_rebinding_data_is_noticed():
     torch = import_torch()
     a, b = params((3,), (2,))
     opt = tr.optim.Adam([a, b], lr=0.1)
-    ta, tb = (torch.tensor(p.data.copy(), requires_grad=True) for p in (a, b))
+    ta, tb = (torch.tensor(np.array(p), requires_grad=True) for p in (a, b))
     t_opt = torch.optim.Adam([ta, tb], lr=0.1)
     for step in range(3):
         if step == 1:
             new = np.array([5.0, -1.0, 2.0], np.float32)
-            a.data = new.copy()                     # e.g. loading weights by assignment
+            a.data = tr.tensor(new)                 # e.g. loading weights by assignment
             ta.data = torch.tensor(new)
         give_grads([a, b], seed=step)
-        ta.grad, tb.grad = torch.tensor(a.grad.copy()), torch.tensor(b.grad.copy())
+        ta.grad, tb.grad = torch.tensor(np.array(a.grad)), torch.tensor(np.array(b.grad))
         opt.step()
         t_opt.step()
-    np.testing.assert_allclose(a.data, ta.detach().numpy(), rtol=1e-6)
-    assert a.data.base is opt._buffers[0][0].theta
+    np.testing.assert_allclose(np.asarray(a), ta.detach().numpy(), rtol=1e-6)
+    assert np.asarray(a).base is opt._buffers[0][0].theta
     with pytest.raises(RuntimeError, match="different size"):
-        a.data = np.zeros(4, np.float32)
+        a.data = tr.zeros(4)
         opt.step()
 
 
@@ -179,9 +179,9 @@ def test_parameters_without_gradient_are_skipped_like_torch():
     opt.step()
     give_grads([a, c], seed=3)
     b.grad = None
-    before_b = b.data.copy()
+    before_b = np.array(b)
     opt.step()
-    np.testing.assert_array_equal(b.data, before_b)
+    np.testing.assert_array_equal(np.asarray(b), before_b)
     assert [float(opt.state[p]["step"]) for p in (a, b, c)] == [2.0, 1.0, 2.0]
     opt.zero_grad(set_to_none=True)
     assert all(p.grad is None for p in (a, b, c))
@@ -191,16 +191,16 @@ def test_parameters_without_gradient_are_skipped_like_torch():
 def test_sgd_momentum_switched_off_mid_training_like_torch(backend):
     torch = import_torch()
     ours = params((3,))
-    theirs = [torch.tensor(ours[0].data.copy(), requires_grad=True)]
+    theirs = [torch.tensor(np.array(ours[0]), requires_grad=True)]
     o_opt = tr.optim.SGD(ours, lr=0.1, momentum=0.9, backend=backend)
     t_opt = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
     for step in range(4):
         if step == 2:
             o_opt.param_groups[0]["momentum"] = t_opt.param_groups[0]["momentum"] = 0.0
         give_grads(ours, seed=step)
-        theirs[0].grad = torch.tensor(ours[0].grad.copy())
+        theirs[0].grad = torch.tensor(np.array(ours[0].grad))
         o_opt.step(), t_opt.step()
-    np.testing.assert_array_equal(ours[0].data, theirs[0].detach().numpy())
+    np.testing.assert_array_equal(np.asarray(ours[0]), theirs[0].detach().numpy())
 
 
 def test_zero_grad_semantics():
@@ -224,7 +224,7 @@ def test_step_with_closure_returns_the_loss():
         return loss
 
     loss = opt.step(closure)
-    assert float(loss.data) > 0 and np.all(w.grad != 0)
+    assert loss.item() > 0 and np.all(w.grad != 0)
 
 
 # ---- backends ------------------------------------------------------------------------------------------------
@@ -267,13 +267,13 @@ def test_default_backend_switch():
 def test_state_dict_has_torch_layout(name, kwargs):
     torch = import_torch()
     ours = params((3,), (2, 2), (4,))
-    theirs = [torch.tensor(p.data.copy(), requires_grad=True) for p in ours]
+    theirs = [torch.tensor(np.array(p), requires_grad=True) for p in ours]
     o_opt = getattr(tr.optim, name)([{"params": ours[:1]}, {"params": ours[1:], "lr": 0.5}], lr=0.1, **kwargs)
     t_opt = getattr(torch.optim, name)([{"params": theirs[:1]}, {"params": theirs[1:], "lr": 0.5}], lr=0.1, **kwargs)
     give_grads(ours)
     ours[1].grad = None                                 # a parameter without state
     for o, t in zip(ours, theirs):
-        t.grad = None if o.grad is None else torch.tensor(o.grad.copy())
+        t.grad = None if o.grad is None else torch.tensor(np.array(o.grad))
     o_opt.step()
     t_opt.step()
     o_sd, t_sd = o_opt.state_dict(), t_opt.state_dict()

@@ -25,7 +25,7 @@ torch follows them: before each step torch is given tinyreg's θ and state (its 
 checks the classes' bookkeeping (step counts, flat buffers, rebound gradients, skipped parameters) at every step.
 
 A semantic slip moves a step by a relative amount of order one, not of order ε. Measured with each slip planted in
-a copy of reference.adam_step (|Δ|/(ε·scale), caught above C = 8), worst over 160–190 examples where it matters:
+a copy of adam_step (|Δ|/(ε·scale), caught above C = 8), worst over 160–190 examples where it matters:
 maximize ignored 1.7e6; the decay position swapped (λ ≥ 1e-3) 2.4e5; m's bias correction dropped (β₁ ≥ 0.01) 200;
 v's dropped 235; AMSGrad's v_max unused in the denominator (lr ≥ 1e-3, 83 examples) 27, and its v_max state is
 compared as well. A slip smaller than one ulp of θ (β₁ = 1e-4 with lr = 1e-4 in float32) is invisible to any test.
@@ -36,10 +36,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import tinyreg as tr
 from tests.helpers import import_torch
 from tests.optim.cases import (DTYPES, SHAPES, adam_hyper, assert_adam_step_close, gradients, initial_values,
                                sgd_hyper, snapshot, torch_trajectory)
-from tinyreg.optim import reference
+from tinyreg.optim.adam import adam_step
+from tinyreg.optim.sgd import sgd_step
 
 STEPS = 50
 
@@ -66,7 +68,7 @@ def test_sgd_reference_is_torch_bit_for_bit(hyper, dtype, shapes, seed):
     for i, theta in enumerate(values):
         b = None
         for t, grads in enumerate(grad_steps, 1):
-            theta, b = reference.sgd_step(theta, grads[i], b, **hyper)
+            theta, b = sgd_step(theta, grads[i], b, first=t == 1, **hyper)
             np.testing.assert_array_equal(theta, states[t][i]["param"], err_msg=f"step {t}, param {i}")
         if hyper["momentum"]:
             np.testing.assert_array_equal(b, states[-1][i]["momentum_buffer"])
@@ -85,7 +87,7 @@ def test_adam_reference_matches_torch_at_every_step(hyper, decay, dtype, shapes,
         for i, grad in enumerate(grads):
             before, theirs = states[t - 1][i], states[t][i]
             zeros = np.zeros_like(before["param"])          # the moments before the first step
-            theta, m, v, v_max = reference.adam_step(
+            theta, m, v, v_max = adam_step(
                 before["param"], grad, before.get("exp_avg", zeros), before.get("exp_avg_sq", zeros),
                 before.get("max_exp_avg_sq", zeros) if hyper["amsgrad"] else None, t=t, decay=decay, **hyper)
             ours = dict(param=theta, exp_avg=m, exp_avg_sq=v, **({"max_exp_avg_sq": v_max} if hyper["amsgrad"] else {}))
@@ -115,7 +117,7 @@ def follow(torch_side, ours_side):
     t_opt.load_state_dict(saved)
     with torch.no_grad():
         for tp, op in zip(t_params, o_params):
-            tp.copy_(torch.from_numpy(op.data))
+            tp.copy_(torch.from_numpy(np.asarray(op)))
 
 
 def step_both(torch_side, ours_side, grads, step, follows):
@@ -133,7 +135,7 @@ def step_both(torch_side, ours_side, grads, step, follows):
         elif op.grad is not None and step % 2:
             op.grad[...] = g            # write into the live gradient (the flat buffer's view)
         else:
-            op.grad = g.copy()          # rebind: the optimizer must notice and adopt it
+            op.grad = tr.tensor(g)      # rebind: the optimizer must notice and adopt it
     t_opt.step()
     o_opt.step()
     return before, snapshot(o_opt, o_params), snapshot(t_opt, t_params)

@@ -1,6 +1,9 @@
-"""Mini-batches over aligned NumPy arrays: a DataLoader in spirit, one function in practice."""
+"""Mini-batches over aligned NumPy arrays: the array form of :class:`tinyreg.utils.data.DataLoader`, with the same
+epoch order (:func:`tinyreg.utils.data.sampler.epoch_batches`) but NumPy arrays in and out."""
 
 import numpy as np
+
+from tinyreg.utils.data.sampler import epoch_batches
 
 from ._generator import generator_or_default
 
@@ -22,20 +25,6 @@ def batches(*arrays, batch_size, shuffle=True, rng=None, drop_last=False):
     lengths = [len(a) for a in arrays]
     if len(set(lengths)) != 1:
         raise ValueError(f"batches needs arrays of equal length (first dimension), got {lengths}")
-    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not is_int or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    n = lengths[0]
-    order = None
-    if shuffle:
-        order = generator_or_default(rng).permutation(n)
-    stop = n - n % batch_size if drop_last else n
-    return _epoch(arrays, order, batch_size, stop)
-
-
-def _epoch(arrays, order, batch_size, stop):
-    for start in range(0, stop, batch_size):
-        rows = slice(start, start + batch_size)
-        if order is not None:
-            rows = order[rows]
-        yield tuple(a[rows] for a in arrays)
+    rng = generator_or_default(rng) if shuffle else None
+    index_sets = epoch_batches(lengths[0], batch_size, shuffle, drop_last, rng)
+    return (tuple(a[rows] for a in arrays) for rows in index_sets)

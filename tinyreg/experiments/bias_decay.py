@@ -30,15 +30,15 @@ QUICK = dict(n_train=2000, n_test=1000, epochs=5, weight_decay=5.0)  # the full 
 
 def parameter_values(model) -> dict:
     """The final biases and LayerNorm parameters, summarised per kind."""
-    linear_bias = np.concatenate([m.bias.data for m in model.modules() if isinstance(m, nn.Linear)])
+    linear_bias = np.concatenate([m.bias.detach().numpy() for m in model.modules() if isinstance(m, nn.Linear)])
     norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
-    gamma = np.concatenate([m.weight.data for m in norms])
-    beta = np.concatenate([m.bias.data for m in norms])
+    gamma = np.concatenate([m.weight.detach().numpy() for m in norms])
+    beta = np.concatenate([m.bias.detach().numpy() for m in norms])
     return {"linear_bias_mean_abs": float(np.abs(linear_bias).mean()),
             "layernorm_gamma_mean": float(gamma.mean()), "layernorm_gamma_min": float(gamma.min()),
             "layernorm_beta_mean_abs": float(np.abs(beta).mean()),
             "linear_weight_rms": float(np.sqrt(np.mean(np.concatenate(
-                [m.weight.data.ravel() ** 2 for m in model.modules() if isinstance(m, nn.Linear)]))))}
+                [m.weight.detach().numpy().ravel() ** 2 for m in model.modules() if isinstance(m, nn.Linear)]))))}
 
 
 def run(ctx) -> dict:
@@ -53,9 +53,9 @@ def run(ctx) -> dict:
         optimizer = optim.AdamW(params, lr=LR, weight_decay=weight_decay)
         with ctx.progress(config["epochs"], f"decay on {label}") as bar:
             history = fit(model, optimizer, data, config["epochs"], BATCH_SIZE, ctx.rng("batches"), progress=bar)
-        decayed = sum(p.size for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"])
+        decayed = sum(p.numel() for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"])
         runs[label] = dict(history, final=parameter_values(model), decayed_parameters=int(decayed),
-                           parameters=int(sum(p.size for p in model.parameters())))
+                           parameters=int(sum(p.numel() for p in model.parameters())))
     return {"config": dict(config, lr=LR, batch_size=BATCH_SIZE, data=data.description),
             "runs": runs}
 

@@ -45,7 +45,7 @@ class Problem(NamedTuple):
 def make_problem(ctx) -> Problem:
     data = high_dim_linear(ctx.rng("data"))
     ctx.manual_seed()
-    w0 = tr.randn(data.x_train.shape[1], 1).data
+    w0 = tr.randn(data.x_train.shape[1], 1).numpy()
     return Problem(data, w0, np.zeros(1, dtype=np.float32))
 
 
@@ -74,7 +74,7 @@ def train(problem: Problem, lam: float, variant: str, rng: np.random.Generator, 
         with tr.no_grad():
             history["train_loss"].append(squared_loss(tr.tensor(x_train) @ w + b, y_train).mean().item())
             history["test_loss"].append(squared_loss(tr.tensor(x_test) @ w + b, y_test).mean().item())
-        history["w_norm"].append(float(np.linalg.norm(w.data)))
+        history["w_norm"].append(float(np.linalg.norm(w.detach().numpy())))
         if progress is not None:
             progress.update(train_loss=history["train_loss"][-1], test_loss=history["test_loss"][-1],
                             w_norm=history["w_norm"][-1])

@@ -33,8 +33,8 @@ def weights(model):
 
 def matched_l1_strength(model, lambda_l2: float) -> float:
     """λ₁ with λ₁·‖w₀‖₁ = λ₂·‖w₀‖²/2 at the model's current (initial) weights."""
-    squares = sum(float((w.data.astype(np.float64) ** 2).sum()) for w in weights(model))
-    absolutes = sum(float(np.abs(w.data).sum()) for w in weights(model))
+    squares = sum(float((w.detach().numpy().astype(np.float64) ** 2).sum()) for w in weights(model))
+    absolutes = sum(float(np.abs(w.detach().numpy()).sum()) for w in weights(model))
     return lambda_l2 * squares / 2 / absolutes
 
 
@@ -53,8 +53,8 @@ def run(ctx) -> dict:
         with ctx.progress(config["epochs"], f"penalty {label}") as bar:
             history = fit(model, optim.SGD(model.parameters(), lr=LR), data, config["epochs"], BATCH_SIZE,
                           ctx.rng("batches"), progress=bar, penalty=penalty)
-        first = weights(model)[0].data.ravel()
-        magnitudes = np.abs(np.concatenate([w.data.ravel() for w in weights(model)]))
+        first = weights(model)[0].detach().numpy().ravel()
+        magnitudes = np.abs(np.concatenate([w.detach().numpy().ravel() for w in weights(model)]))
         runs[label] = dict(history, strength=strength,
                            near_zero={f"{t:g}": float((magnitudes < t).mean()) for t in THRESHOLDS},
                            below_step=float((magnitudes < LR * lambda_l1).mean()),

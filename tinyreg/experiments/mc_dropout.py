@@ -55,7 +55,7 @@ def run(ctx) -> dict:
                       ctx.rng("batches"), progress=bar, evaluate_train=False)
     _, deterministic_acc = evaluate(model, data.test)
     mean, std = nn.mc_dropout_predict(Probabilities(model), tr.tensor(data.test.x), config["samples"])
-    mean, std = mean.data, std.data
+    mean, std = mean.numpy(), std.numpy()
     predicted = mean.argmax(axis=1)
     correct = predicted == data.test.y
     sigma = std[np.arange(len(predicted)), predicted]

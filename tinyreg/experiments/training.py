@@ -76,7 +76,7 @@ def evaluate(model, split: Split, batch_size: int = 2000) -> tuple:
             logits = model(tr.tensor(split.x[start:start + batch_size]))
             y = split.y[start:start + batch_size]
             loss_sum += nn.functional.cross_entropy(logits, tr.tensor(y), reduction="sum").item()
-            correct += int((logits.data.argmax(axis=1) == y).sum())
+            correct += int((logits.numpy().argmax(axis=1) == y).sum())
     model.train(was_training)
     return loss_sum / len(split.y), correct / len(split.y)
 

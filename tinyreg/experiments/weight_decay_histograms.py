@@ -67,7 +67,7 @@ def train(ctx, name: str, weight_decay: float, iterations: int, x, y) -> dict:
     label = setting_label(name, weight_decay)
     writer = tensorboard_writer(ctx, label)
     snapshots, losses = [], []
-    initial = [m.weight.data.ravel().tolist() for m in linears]
+    initial = [m.weight.detach().numpy().ravel().tolist() for m in linears]
     with ctx.progress(iterations, label, unit="step") as bar:
         for t in range(iterations):
             loss = loss_fn(model(x), y)
@@ -76,19 +76,20 @@ def train(ctx, name: str, weight_decay: float, iterations: int, x, y) -> dict:
             losses.append(loss.item())
             if t % every == 0:  # θ_t and ∇f(θ_t), before the step
                 snapshots.append({"iteration": t, "layers": [
-                    {"weight": histogram_counts(m.weight.data, bins=30), "grad": central_histogram(m.weight.grad)}
+                    {"weight": histogram_counts(m.weight.detach().numpy(), bins=30),
+                     "grad": central_histogram(m.weight.grad.numpy())}
                     for m in linears]})
                 if writer is not None:
                     for i, m in enumerate(linears, start=1):
-                        writer.add_histogram(f"layer{i}/weight", m.weight.data, t)
-                        writer.add_histogram(f"layer{i}/grad", m.weight.grad, t)
+                        writer.add_histogram(f"layer{i}/weight", m.weight.detach().numpy(), t)
+                        writer.add_histogram(f"layer{i}/grad", m.weight.grad.numpy(), t)
             optimizer.step()
             bar.update(loss=losses[-1])
     if writer is not None:
         writer.close()
     return {"optimizer": name, "weight_decay": weight_decay, "loss": losses, "snapshots": snapshots,
-            "initial_weights": initial, "final_weights": [m.weight.data.ravel().tolist() for m in linears],
-            "final_stats": [weight_stats(m.weight.data) for m in linears]}
+            "initial_weights": initial, "final_weights": [m.weight.detach().numpy().ravel().tolist() for m in linears],
+            "final_stats": [weight_stats(m.weight.detach().numpy()) for m in linears]}
 
 
 def run(ctx) -> dict:

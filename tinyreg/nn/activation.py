@@ -1,4 +1,5 @@
-"""Elementwise activation layers: ``ReLU``, ``Tanh``, ``Sigmoid`` (the ops are in :mod:`tinyreg.ops.elementwise`)."""
+"""Activation layers: ``ReLU``, ``Tanh``, ``Sigmoid`` (the ops are in :mod:`tinyreg.ops.elementwise`), and
+``Softmax``, ``LogSoftmax`` along one dim (:mod:`tinyreg.ops.softmax`)."""
 
 from tinyreg.nn import functional as F
 from tinyreg.nn.module import Module
@@ -30,3 +31,28 @@ class Sigmoid(Module):
 
     def forward(self, x):
         return F.sigmoid(x)
+
+
+class _AlongDim(Module):
+    """A layer applying a function along one ``dim`` of its input (None: torch's implicit choice, with a warning)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """y_i = e^{x_i} / Σ_j e^{x_j} along ``dim``."""
+
+    def forward(self, x):
+        return F.softmax(x, dim=self.dim)
+
+
+class LogSoftmax(_AlongDim):
+    """y_i = x_i − log Σ_j e^{x_j} along ``dim``: the input ``NLLLoss`` expects."""
+
+    def forward(self, x):
+        return F.log_softmax(x, dim=self.dim)

@@ -44,7 +44,7 @@ def mc_dropout_predict(model, x, n_samples):
             if isinstance(module, Dropout):
                 module.train()
         with no_grad():
-            samples = np.stack([model(x).data for _ in range(n_samples)])
+            samples = np.stack([np.asarray(model(x)) for _ in range(n_samples)])
     finally:
         for module, training in modes:
             module.training = training

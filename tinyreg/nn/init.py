@@ -1,7 +1,8 @@
 """``nn.init``: fill a parameter in place with the initial values torch's layers use.
 
-Every function overwrites ``tensor.data`` in place (same array, same dtype, so an optimizer already holding the
-parameter stays valid), draws from tinyreg's one generator (seeded by ``tr.manual_seed``) and returns the tensor.
+Every function overwrites the tensor in place under ``no_grad`` (same array, same dtype, so an optimizer already
+holding the parameter stays valid), draws from tinyreg's one generator (seeded by ``tr.manual_seed``) and returns the
+tensor.
 
 Fans of a weight of shape (out, in, *kernel): fan_in = in · ∏kernel, fan_out = out · ∏kernel.
 """
@@ -10,6 +11,7 @@ import math
 
 import numpy as np
 
+from tinyreg.grad_mode import no_grad
 from tinyreg.random import generator
 
 
@@ -41,7 +43,8 @@ def calculate_fan_in_and_fan_out(tensor):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    with no_grad():
+        tensor[...] = values
     return tensor
 
 
@@ -63,6 +66,10 @@ def ones_(tensor):
     return _fill(tensor, 1)
 
 
+def constant_(tensor, val):
+    return _fill(tensor, val)
+
+
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """He et al. (2015): U(−bound, bound) with bound = gain · √(3 / fan), gain = calculate_gain(nonlinearity, a).
 
@@ -70,7 +77,7 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     fan = fan_in if mode == "fan_in" else fan_out

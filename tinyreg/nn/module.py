@@ -17,7 +17,7 @@ import numpy as np
 
 from tinyreg.grad_mode import no_grad
 from tinyreg.nn.parameter import Parameter
-from tinyreg.tensor import Tensor
+from tinyreg.tensor import Tensor, parse_to_arguments
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -216,18 +216,33 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad[...] = 0
+                param.grad.zero_()
 
     def _cast(self, dtype):
         for param in self.parameters():
-            param.data = param.data.astype(dtype)
+            param.data = param.data.to(dtype)
             if param.grad is not None:
-                param.grad = param.grad.astype(dtype)
+                param.grad = param.grad.to(dtype)
         return self
 
     def double(self):
         """Convert every parameter (and gradient) to float64 in place; returns self."""
         return self._cast(np.float64)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """``model.to(device)``, ``model.to(dtype)``, ``model.to(device, dtype)`` or ``model.to(tensor)``, in place;
+        returns self. The device must be the CPU (tinyreg has no other); a floating dtype converts every parameter
+        (torch leaves integer dtypes to ``Tensor.to``)."""
+        dtype = parse_to_arguments(args, dtype, device)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._cast(dtype)
+
+    def cpu(self):
+        """Already on the CPU (tinyreg's only device); returns self."""
+        return self
 
     def float(self):
         """Convert every parameter (and gradient) to float32 in place; returns self."""
@@ -265,7 +280,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            value = np.asarray(value)
             if value.shape != param.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {param.shape}.")
@@ -281,7 +296,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for key, value in values.items():
-                np.copyto(own[key].data, value, casting="same_kind")
+                own[key].copy_(Tensor._wrap(value))
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ------------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ class Parameter(Tensor):
     """A learnable tensor: ``requires_grad=True`` by default and registered when assigned to a Module.
 
     Like ``torch.nn.Parameter``, wrapping a Tensor or a NumPy array shares its memory (no copy), so
-    ``Parameter(w).data is w.data`` for a tensor ``w``; lists and numbers are converted with torch's default dtypes.
+    ``Parameter(w)`` writes into ``w``'s memory for a tensor ``w``; lists and numbers are converted with torch's default
+    dtypes.
     """
 
     __slots__ = ()
@@ -23,11 +24,8 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = data if isinstance(data, np.ndarray) else _to_array(data)
-        self.grad = None
-        self._ctx = None
-        self.requires_grad = False
+            data = data._array
+        self._init(data if isinstance(data, np.ndarray) else _to_array(data))
         if requires_grad:
             self.requires_grad_(True)
 

@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ** and negation, with NumPy broadcasting.
+"""Arithmetic: + - * / ** (a number or a tensor exponent) and negation, with NumPy broadcasting; // has no gradient.
 
 Each backward returns gradients in the output's (broadcast) shape; the engine sums them back to each input's shape.
 """
@@ -107,6 +107,34 @@ class Pow(Function):
         return (grad * (p * np.power(x, p - 1)),)
 
 
+class PowTensor(Function):
+    """z = x^y with a tensor (or a tensor base and a number exponent given as a tensor);
+
+        dz/dx = y x^(y-1)   (0 where y = 0),     dz/dy = x^y ln x   (0 where x = 0 and y >= 0, as in torch)
+
+    ``2 ** x`` and ``tr.pow(2.0, x)`` are this op with a constant base.
+    """
+
+    promotes = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = np.power(x, y)
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved
+        grad_x = grad_y = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # x < 0 gives nan for dz/dy, as in torch
+            if ctx.needs_input_grad[0]:
+                grad_x = grad * np.where(y == 0, 0, y * np.power(x, y - 1))
+            if ctx.needs_input_grad[1]:
+                grad_y = grad * np.where((x == 0) & (y >= 0), 0, z * np.log(x))
+        return grad_x, grad_y
+
+
 def _times_alpha(x, y, alpha):
     """alpha * y for x ± alpha * y, as torch computes it: in the dtype of x ± y, to which alpha is converted, so alpha
     never changes the result's dtype (``y * alpha`` would: int array * 0.5 is float64 in NumPy). torch's checks first:
@@ -114,7 +142,7 @@ def _times_alpha(x, y, alpha):
     """
     if type(alpha) is int and alpha == 1:  # the default (every + and -): an int alpha passes every check
         return y
-    dtype = result_type([v.data if isinstance(v, Tensor) else v for v in (x, y)])
+    dtype = result_type([v._array if isinstance(v, Tensor) else v for v in (x, y)])
     kind = scalar_dtype(alpha).kind  # np.bool_ counts as a float, as in torch
     if kind == "b" and dtype.kind != "b":
         raise RuntimeError(f"Boolean alpha only supported for Boolean results. (alpha={alpha!r}, result {dtype})")
@@ -131,30 +159,44 @@ def _times_alpha(x, y, alpha):
     return Mul.apply(y, dtype.type(alpha).item())
 
 
-def add(x, y, *, alpha=1):
-    """x + alpha * y, like ``torch.add`` (alpha * y is a Mul node when y is a tensor)."""
-    return Add.apply(x, _times_alpha(x, y, alpha))
+# The public functions take torch's keyword names (``tr.add(input=x, other=y)``).
+def add(input, other, *, alpha=1):
+    """input + alpha * other, like ``torch.add`` (alpha * other is a Mul node when other is a tensor)."""
+    return Add.apply(input, _times_alpha(input, other, alpha))
 
 
-def sub(x, y, *, alpha=1):
-    """x - alpha * y, like ``torch.sub``."""
-    return Sub.apply(x, _times_alpha(x, y, alpha))
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, like ``torch.sub``."""
+    return Sub.apply(input, _times_alpha(input, other, alpha))
 
 
-def mul(x, y):
-    return Mul.apply(x, y)
+def mul(input, other):
+    return Mul.apply(input, other)
 
 
-def div(x, y):
-    return Div.apply(x, y)
+def div(input, other):
+    return Div.apply(input, other)
 
 
-def neg(x):
-    return Neg.apply(x)
+def neg(input):
+    return Neg.apply(input)
 
 
-def pow(x, exponent):
-    """``x ** exponent`` for a constant Python/NumPy number ``exponent``."""
-    if not isinstance(exponent, (int, float, np.integer, np.floating)):
-        raise TypeError(f"pow: the exponent must be a number (a constant), got {type(exponent).__name__}")
-    return Pow.apply(x, exponent=exponent)
+_NUMBERS = (int, float, np.integer, np.floating)
+
+
+def pow(input, exponent):
+    """``input ** exponent``: a number exponent is a constant (Pow); a tensor exponent, or a number base
+    (``2 ** x``), gets its own gradient (PowTensor)."""
+    if isinstance(exponent, _NUMBERS):
+        return Pow.apply(input, exponent=exponent)
+    if not isinstance(exponent, (Tensor, np.ndarray)):
+        raise TypeError(f"pow: the exponent must be a number or a tensor, got {type(exponent).__name__}")
+    return PowTensor.apply(input, exponent)
+
+
+def floor_divide(input, other):
+    """⌊input / other⌋ elementwise (``//``), in the promoted dtype; a step function, so outside the graph."""
+    arrays = [np.asarray(v) if isinstance(v, Tensor) else v for v in (input, other)]
+    dtype = result_type(arrays)
+    return Tensor._wrap(np.floor_divide(*arrays).astype(dtype, copy=False))

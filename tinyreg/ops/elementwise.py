@@ -1,4 +1,4 @@
-"""Elementwise functions: exp log sqrt tanh sigmoid relu abs clamp, and where.
+"""Elementwise functions: exp log sqrt sin cos tanh sigmoid relu abs sign clamp, maximum minimum, and where.
 
 At kinks the subgradient is torch's: relu'(0) = 0, |x|'(0) = 0, and clamp passes the gradient on the closed
 interval [min, max].
@@ -6,7 +6,7 @@ interval [min, max].
 
 import numpy as np
 
-from tinyreg.tensor import Function, Tensor, promote_with_numbers
+from tinyreg.tensor import Function, Tensor, promote_with_numbers, result_type
 
 
 class Exp(Function):
@@ -76,6 +76,38 @@ class Tanh(Function):
         return (grad * (1 - y * y),)
 
 
+class Sin(Function):
+    """y = sin x;   dy/dx = cos x."""
+
+    floating = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return (grad * np.cos(x),)
+
+
+class Cos(Function):
+    """y = cos x;   dy/dx = -sin x."""
+
+    floating = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return (-grad * np.sin(x),)
+
+
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e^-x);   dy/dx = y (1 - y).
 
@@ -127,6 +159,42 @@ class Abs(Function):
         return (grad * np.sign(x),)
 
 
+class Sign(Function):
+    """y = sign x ∈ {-1, 0, 1};   dy/dx = 0 (a step function: torch records it with a zero gradient)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.zeros_like(grad),)
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise;   dz/dx = 1 where x > y, dz/dy = 1 where y > x, and ½ each on a tie (torch's rule).
+
+    ``minimum`` is the same op on the other side: min(x, y) = -max(-x, -y) would cost two extra nodes, so the
+    comparison is a parameter instead.
+    """
+
+    promotes = True
+
+    @staticmethod
+    def forward(ctx, x, y, pick):
+        ctx.save_for_backward(x, y)
+        ctx.pick = pick
+        return pick(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        x_wins = (x > y) if ctx.pick is np.maximum else (x < y)
+        share_x = np.where(x == y, 0.5, x_wins).astype(grad.dtype)
+        return (grad * share_x if ctx.needs_input_grad[0] else None,
+                grad * (1 - share_x) if ctx.needs_input_grad[1] else None)
+
+
 class Clamp(Function):
     """y = min(max(x, lo), hi);   dy/dx = 1 where lo <= x <= hi, else 0.
 
@@ -170,41 +238,65 @@ class Where(Function):
                 np.where(c, zero, grad) if ctx.needs_input_grad[1] else None)
 
 
-def exp(x):
-    return Exp.apply(x)
+# The public functions take torch's keyword names (``tr.exp(input=x)``, ``tr.maximum(input, other)``).
+def exp(input):
+    return Exp.apply(input)
 
 
-def log(x):
-    return Log.apply(x)
+def log(input):
+    return Log.apply(input)
 
 
-def sqrt(x):
-    return Sqrt.apply(x)
+def sqrt(input):
+    return Sqrt.apply(input)
 
 
-def tanh(x):
-    return Tanh.apply(x)
+def sin(input):
+    return Sin.apply(input)
 
 
-def sigmoid(x):
-    return Sigmoid.apply(x)
+def cos(input):
+    return Cos.apply(input)
 
 
-def relu(x):
-    return ReLU.apply(x)
+def tanh(input):
+    return Tanh.apply(input)
 
 
-def abs(x):
-    return Abs.apply(x)
+def sigmoid(input):
+    return Sigmoid.apply(input)
 
 
-def clamp(x, min=None, max=None):
+def relu(input):
+    return ReLU.apply(input)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other, pick=np.maximum)
+
+
+def minimum(input, other):
+    return Maximum.apply(input, other, pick=np.minimum)
+
+
+def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min or max must not be None")
-    return Clamp.apply(x, lo=min, hi=max)
+    return Clamp.apply(input, lo=min, hi=max)
 
 
-def where(condition, x, y):
-    """Pick elements of ``x`` where ``condition`` is true, else of ``y`` (condition is a constant, no gradient)."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
-    return Where.apply(x, y, condition=condition)
+def where(condition, input, other):
+    """Pick elements of ``input`` where ``condition`` is true, else of ``other`` (condition is a constant, no
+    gradient). Two numbers give torch's default dtype: ``where(c, 1.0, 0.0)`` is float32, not NumPy's float64."""
+    condition = np.asarray(condition._array if isinstance(condition, Tensor) else condition, dtype=bool)
+    if not isinstance(input, (Tensor, np.ndarray)) and not isinstance(other, (Tensor, np.ndarray)):
+        input = np.asarray(input, dtype=result_type([input, other]))
+    return Where.apply(input, other, condition=condition)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tinyreg.ops.matmul import matmul
 from tinyreg.tensor import Function
 
 
@@ -39,6 +40,13 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-def linear(x, weight, bias=None):
-    """``F.linear``: x Wᵀ + b with W of shape (out_features, in_features), like torch."""
-    return Linear.apply(x, weight, bias)
+def linear(input, weight, bias=None):
+    """``F.linear``: x Wᵀ + b with W of shape (out_features, in_features), like torch.
+
+    A 1-D weight w (in_features,) gives x w (the last axis reduced), as in torch: that is a matrix-vector product,
+    so it goes through matmul, whose backward handles vectors (the Linear op's backward assumes a 2-D W).
+    """
+    if np.ndim(weight) == 1:
+        out = matmul(input, weight)
+        return out if bias is None else out + bias
+    return Linear.apply(input, weight, bias)

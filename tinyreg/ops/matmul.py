@@ -52,5 +52,49 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def matmul(a, b):
-    return MatMul.apply(a, b)
+def matmul(input, other):
+    return MatMul.apply(input, other)
+
+
+# torch's stricter spellings of the same product: each checks its shapes (torch's messages) and is one MatMul node,
+# so its gradient is MatMul's.
+def mm(input, mat2):
+    """Matrix times matrix: (n, k) @ (k, m) -> (n, m); both must be 2-D (no broadcasting, unlike matmul)."""
+    for name, t in (("self", input), ("mat2", mat2)):
+        if t.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    return MatMul.apply(input, mat2)
+
+
+def bmm(input, mat2):
+    """A batch of matrix products: (b, n, k) @ (b, k, m) -> (b, n, m); both 3-D with the same batch size."""
+    for name, t in (("batch1", input), ("batch2", mat2)):
+        if t.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return MatMul.apply(input, mat2)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of the same length: Σ_i x_i y_i, a 0-d tensor."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.shape != other.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+                           f"to have the same number of elements, but got {input.shape[0]} and {other.shape[0]} "
+                           f"elements respectively")
+    return MatMul.apply(input, other)
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors: (n,) and (m,) -> (n, m) with entries x_i y_j, the product of a column
+    (n, 1) and a row (1, m)."""
+    for t in (input, vec2):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument self, but got {t.ndim}-D")
+    return MatMul.apply(input.reshape(-1, 1), vec2.reshape(1, -1))

@@ -1,6 +1,7 @@
-"""Reductions: sum mean var amax/max logsumexp (and argmax, which has no gradient).
+"""Reductions: sum mean var std prod norm amax/max amin/min logsumexp (and argmax/argmin, which have no gradient).
 
-``axis`` is an int, a tuple of ints or None (all axes); torch's spelling ``dim=``/``keepdim=`` is accepted too.
+``axis`` is an int, a tuple of ints or None (all axes); torch's spelling ``dim=``/``keepdim=`` is accepted too, and as
+in torch an empty tuple or list (``dim=()``) means all axes.
 Every backward first puts the reduced axes back (as size 1) so the gradient broadcasts against the input.
 """
 
@@ -8,6 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from tinyreg.ops.elementwise import maximum, minimum
 from tinyreg.tensor import Function, Tensor
 
 
@@ -19,6 +21,8 @@ def resolve_axis(axis, dim, keepdims=False, keepdim=None):
         axis = dim
     if isinstance(axis, list):
         axis = tuple(axis)
+    if axis == ():  # torch reads "no dims given" as all dims (NumPy would reduce over none)
+        axis = None
     return axis, (keepdims if keepdim is None else keepdim)
 
 
@@ -112,14 +116,15 @@ class Var(Function):
 class Amax(Function):
     """y = max_i x_i over the axes;   dy/dx_i = 1/k if x_i is one of the k maximal elements, else 0.
 
-    Ties share the gradient evenly, like ``torch.amax``.
+    Ties share the gradient evenly, like ``torch.amax``. A NaN is the maximum of its slice (it propagates) and takes
+    the gradient. ``pick=np.amin`` makes the same op amin.
     """
 
     @staticmethod
-    def forward(ctx, x, axis, keepdims):
+    def forward(ctx, x, axis, keepdims, pick=np.amax):
         axes = normalized_axes(axis, x.ndim)
-        y = np.amax(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x == y)
+        y = pick(x, axis=axes, keepdims=True)
+        ctx.save_for_backward((x == y) | (np.isnan(x) & np.isnan(y)))
         ctx.axes, ctx.keepdims = axes, keepdims
         return y if keepdims else np.squeeze(y, axis=axes)
 
@@ -128,6 +133,73 @@ class Amax(Function):
         (is_max,) = ctx.saved
         share = is_max / np.sum(is_max, axis=ctx.axes, keepdims=True)
         return (_keep_reduced_axes(grad, ctx.axes, ctx.keepdims) * share.astype(grad.dtype),)
+
+
+class Prod(Function):
+    """y = ∏_i x_i over the axes;   dy/dx_i = ∏_{j≠i} x_j.
+
+    The product of the others is taken as (product of those before i) · (product of those after i), two cumulative
+    products, rather than y / x_i, which would divide by zero when some x_i = 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = normalized_axes(axis, x.ndim)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        # The reduced axes moved last and merged into one, so both cumulative products run along axis -1.
+        kept = [a for a in range(x.ndim) if a not in ctx.axes]
+        moved = np.transpose(x, kept + list(ctx.axes))
+        rows = moved.reshape(moved.shape[:len(kept)] + (-1,))
+        ones = np.ones(rows.shape[:-1] + (1,), dtype=x.dtype)
+        before = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = np.transpose((before * after).reshape(moved.shape), np.argsort(kept + list(ctx.axes)))
+        return (_keep_reduced_axes(grad, ctx.axes, ctx.keepdims) * others,)
+
+
+class Norm(Function):
+    """y = ‖x‖_p = (Σ_i |x_i|^p)^(1/p) over the axes (p = inf: max_i |x_i|);
+
+        dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)      (p = 2: x_i / y;  p = 1: sign(x_i))
+
+    and 0 where y = 0, as in torch (the norm is not differentiable at 0; torch picks the zero subgradient). For
+    p = inf the gradient sign(x_i) goes to the elements of largest magnitude, shared evenly among ties.
+    """
+
+    floating = True
+
+    @staticmethod
+    def forward(ctx, x, p, axis, keepdims):
+        axes = normalized_axes(axis, x.ndim)
+        magnitude = np.abs(x)
+        if p == np.inf:
+            y = np.amax(magnitude, axis=axes, keepdims=True)
+        else:
+            y = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdims = p, axes, keepdims
+        return y if keepdims else np.squeeze(y, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        p = ctx.p
+        with np.errstate(divide="ignore", invalid="ignore"):  # y = 0 is masked below
+            if p == np.inf:
+                is_max = np.abs(x) == y
+                d = np.sign(x) * is_max / np.sum(is_max, axis=ctx.axes, keepdims=True)
+            elif p == 1:
+                d = np.sign(x)
+            else:
+                d = np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1)
+        d = np.where(y == 0, 0, d).astype(grad.dtype)
+        return (_keep_reduced_axes(grad, ctx.axes, ctx.keepdims) * d,)
 
 
 class LogSumExp(Function):
@@ -149,54 +221,109 @@ class LogSumExp(Function):
         return (_keep_reduced_axes(grad, ctx.axes, ctx.keepdims) * np.exp(x - y),)
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+# The public functions take torch's keyword names (``tr.sum(input=x, dim=1)``).
+def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+    return Sum.apply(input, axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def mean(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+    return Mean.apply(input, axis=axis, keepdims=keepdims)
 
 
-def var(x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+def prod(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+    return Prod.apply(input, axis=axis, keepdims=keepdims)
+
+
+def var(input, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
     """Variance; ``unbiased=True`` (torch's default) divides by n - 1. ``correction`` overrides it, as in torch."""
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
     if correction is None:
         correction = 1 if unbiased else 0
-    return Var.apply(x, axis=axis, correction=correction, keepdims=keepdims)
+    return Var.apply(input, axis=axis, correction=correction, keepdims=keepdims)
 
 
-def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def std(input, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+    """Standard deviation √var (same arguments as :func:`var`); its gradient is the chain rule through both ops."""
+    return var(input, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm``: the p-norm (default 2, also spelled "fro") over ``dim`` (None: all elements, flattened).
+
+    ``p`` is a positive number or ``inf``; ``dtype`` converts the input first.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    p = 2 if p == "fro" else p
+    if isinstance(p, str) or not p > 0:
+        raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r} (the 0-norm and nuclear norm "
+                         f"are not supported)")
+    axis, keepdim = resolve_axis(None, dim, keepdim)
+    return Norm.apply(input, p=float(p), axis=axis, keepdims=keepdim)
+
+
+def amax(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    return Amax.apply(x, axis=axis, keepdims=keepdims)
+    return Amax.apply(input, axis=axis, keepdims=keepdims)
+
+
+def amin(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+    return Amax.apply(input, axis=axis, keepdims=keepdims, pick=np.amin)
 
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+MinResult = namedtuple("MinResult", ["values", "indices"])
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """``max(x)``: the largest element. ``max(x, dim)``: ``(values, indices)`` like torch.
+def max(input, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+    """``max(x)``: the largest element. ``max(x, dim)``: ``(values, indices)`` like torch. ``max(x, y)`` with a
+    tensor ``y`` (or ``other=y``): the elementwise :func:`~tinyreg.ops.elementwise.maximum`.
 
     Unlike ``torch.max(x, dim)``, whose gradient goes to one index per slice, ``values`` shares the gradient evenly
     among ties exactly as :func:`amax` does (they differ only when a slice has repeated maxima).
     """
+    return _extreme(input, axis, keepdims, dim, keepdim, other, amax, argmax, maximum, MaxResult)
+
+
+def min(input, axis=None, keepdims=False, *, dim=None, keepdim=None, other=None):
+    """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, ``min(x, y)``: as :func:`max`, for the smallest."""
+    return _extreme(input, axis, keepdims, dim, keepdim, other, amin, argmin, minimum, MinResult)
+
+
+def _extreme(x, axis, keepdims, dim, keepdim, other, reduce, arg, elementwise, result):
+    if isinstance(axis, Tensor):  # torch.max(a, b): the second positional argument is a tensor, not an axis
+        axis, other = None, axis
+    if other is not None:
+        return elementwise(x, other)
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    values = Amax.apply(x, axis=axis, keepdims=keepdims)
+    values = reduce(x, axis, keepdims)
     if axis is None:
         return values
-    return MaxResult(values, argmax(x, axis, keepdims))
+    return result(values, arg(x, axis, keepdims))
 
 
-def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Index of the largest element (int64, no gradient); the whole tensor is flattened when axis is None."""
+def _arg_extreme(pick, x, axis, keepdims, dim, keepdim):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._array if isinstance(x, Tensor) else np.asarray(x)
     if axis is not None:
         normalized_axes(axis, data.ndim)  # an out-of-range axis: torch's IndexError, not NumPy's AxisError
-    return Tensor._wrap(np.argmax(data, axis=axis, keepdims=keepdims).astype(np.int64))
+    return Tensor._wrap(pick(data, axis=axis, keepdims=keepdims).astype(np.int64))
 
 
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def argmax(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the largest element (int64, no gradient); the whole tensor is flattened when axis is None."""
+    return _arg_extreme(np.argmax, input, axis, keepdims, dim, keepdim)
+
+
+def argmin(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the smallest element (int64, no gradient); the whole tensor is flattened when axis is None."""
+    return _arg_extreme(np.argmin, input, axis, keepdims, dim, keepdim)
+
+
+def logsumexp(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+    return LogSumExp.apply(input, axis=axis, keepdims=keepdims)

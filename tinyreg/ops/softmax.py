@@ -1,5 +1,7 @@
 """softmax and log_softmax along one axis, computed stably (the max is subtracted before exponentiating)."""
 
+import warnings
+
 import numpy as np
 
 from tinyreg.ops.reduce import normalized_axes, resolve_axis
@@ -60,11 +62,20 @@ class LogSoftmax(Function):
         return (grad - np.exp(y) * np.sum(grad, axis=ctx.axis, keepdims=True),)
 
 
-def softmax(x, axis=-1, *, dim=None):
-    axis, _ = resolve_axis(None if dim is not None else axis, dim)
-    return Softmax.apply(x, axis=axis)
+def _softmax_axis(name, x, axis, dim):
+    """The axis given (``axis`` or torch's ``dim``), or torch's implicit choice with its warning when neither is:
+    axis 0 for 0-, 1- and 3-dimensional input, else axis 1 (for (N, C) and (N, C, H, W) the class axis C)."""
+    axis, _ = resolve_axis(axis, dim)
+    if axis is not None:
+        return axis
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+                  f"argument.", UserWarning, stacklevel=3)
+    return 0 if np.ndim(x) in (0, 1, 3) else 1
 
 
-def log_softmax(x, axis=-1, *, dim=None):
-    axis, _ = resolve_axis(None if dim is not None else axis, dim)
-    return LogSoftmax.apply(x, axis=axis)
+def softmax(input, axis=None, *, dim=None):
+    return Softmax.apply(input, axis=_softmax_axis("softmax", input, axis, dim))
+
+
+def log_softmax(input, axis=None, *, dim=None):
+    return LogSoftmax.apply(input, axis=_softmax_axis("log_softmax", input, axis, dim))

@@ -1,12 +1,12 @@
 """Two backends, one semantics: run a step in place with the fused Numba kernel or the NumPy reference step.
 
-``"numba"`` (the default) calls :mod:`tinyreg.optim.kernels`: one pass, no temporaries. ``"numpy"`` calls the
-reference step itself (:mod:`tinyreg.optim.reference`) on the flat buffers and copies its results back: slower,
-but it is the code you read and step through. Both are tested bit-identical. Choose per optimizer
+``"numba"`` (the default) runs the optimizer's element kernel (:mod:`tinyreg.optim.kernels`): one pass, no
+temporaries. ``"numpy"`` calls the optimizer's reference step itself on the flat buffers and copies its results back:
+slower, but it is the code you read and step through. Both are tested bit-identical. Choose per optimizer
 (``Adam(..., backend="numpy")``) or for every optimizer created afterwards with :func:`set_default_backend`.
 """
 
-from tinyreg.optim import kernels, reference
+from tinyreg.optim import kernels
 
 BACKENDS = ("numba", "numpy")
 _default = "numba"
@@ -33,38 +33,26 @@ def check_backend(name):
     return name
 
 
-def sgd(backend, parallel, theta, grad, b, *, first, **hyper):
-    """torch's SGD on flat arrays, in place (``b`` unused and possibly None when momentum is 0)."""
-    if backend == "numba":
-        kernels.sgd(theta, grad, b, first=first, parallel=parallel, **hyper)
+def run(optimizer, theta, grad, state, arguments, coefficients=None):
+    """One step of ``optimizer``'s declared math on flat arrays, in place, with its backend.
+
+    ``state``: the optimizer's state arrays in its ``state_keys`` order, None for one the group does not use;
+    ``arguments``: the reference step's keywords (``optimizer.step_arguments``); ``coefficients``: the kernel's
+    NamedTuple (computed from ``arguments`` when not given).
+    """
+    if optimizer.backend == "numba":
+        coefficients = coefficients or optimizer.coefficients(arguments, theta.dtype)
+        buffers = tuple(kernels.NO_BUFFER[theta.dtype] if s is None else s for s in state)
+        variant = sum(1 << k for k, name in enumerate(optimizer.optional_states)
+                      if state[optimizer.state_keys.index(name)] is not None)
+        optimizer.kernel(theta, grad, buffers, coefficients, variant, optimizer.parallel)
         return
     for s in _chunks(theta.size):
-        theta_t, b_t = reference.sgd_step(theta[s], grad[s], None if first or b is None else b[s], **hyper)
-        theta[s] = theta_t
-        if b_t is not None:
-            b[s] = b_t
-
-
-def sgdw(backend, parallel, theta, grad, m, **hyper):
-    """Algorithm 1 (SGDW) on flat arrays, in place."""
-    if backend == "numba":
-        kernels.sgdw(theta, grad, m, parallel=parallel, **hyper)
-        return
-    for s in _chunks(theta.size):
-        theta[s], m[s] = reference.sgdw_step(theta[s], grad[s], m[s], **hyper)
-
-
-def adam(backend, parallel, theta, grad, m, v, v_max, **hyper):
-    """Algorithm 2 (Adam/AdamW) on flat arrays, in place (``v_max`` None without AMSGrad)."""
-    if backend == "numba":
-        kernels.adam(theta, grad, m, v, v_max, parallel=parallel, **hyper)
-        return
-    for s in _chunks(theta.size):
-        theta_t, m_t, v_t, v_max_t = reference.adam_step(theta[s], grad[s], m[s], v[s],
-                                                         None if v_max is None else v_max[s], **hyper)
-        theta[s], m[s], v[s] = theta_t, m_t, v_t
-        if v_max_t is not None:
-            v_max[s] = v_max_t
+        theta[s], *new = optimizer.reference_step(theta[s], grad[s], *(None if x is None else x[s] for x in state),
+                                                  **arguments)
+        for x, x_t in zip(state, new):
+            if x is not None:
+                x[s] = x_t
 
 
 def _chunks(size):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 def default_no_decay(name, param):
     """Biases and normalisation parameters: every parameter with at most one dimension."""
-    return param.data.ndim <= 1
+    return param.ndim <= 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,6 @@ def decay_groups(model, weight_decay, no_decay=default_no_decay):
         (not_decayed if no_decay(name, param) else decayed).append((name, param))
     groups = DecayGroups([{"params": [p for _, p in decayed], "weight_decay": weight_decay},
                           {"params": [p for _, p in not_decayed], "weight_decay": 0.0}])
-    groups.report = DecayReport(weight_decay, tuple((n, tuple(p.data.shape)) for n, p in decayed),
-                                tuple((n, tuple(p.data.shape)) for n, p in not_decayed))
+    groups.report = DecayReport(weight_decay, tuple((n, tuple(p.shape)) for n, p in decayed),
+                                tuple((n, tuple(p.shape)) for n, p in not_decayed))
     return groups

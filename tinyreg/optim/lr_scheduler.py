@@ -52,8 +52,9 @@ class LRScheduler:
         return self._last_lr
 
     def get_last_eta(self):
-        """The paper's schedule multiplier η_t = lr_t / α per group."""
-        return [lr / base for lr, base in zip(self._last_lr, self.base_lrs)]
+        """The paper's schedule multiplier η_t = lr_t / α per group (1 for a group whose α is 0, as
+        :func:`tinyreg.optim.schedule_multiplier`)."""
+        return [lr / base if base else 1.0 for lr, base in zip(self._last_lr, self.base_lrs)]
 
     def _current(self):
         return [group["lr"] for group in self.optimizer.param_groups]

@@ -1,15 +1,18 @@
-"""The reference steps: every optimizer's update written out, one equation per statement.
+"""The reference steps' shared parts: the conventions, the ``record`` hook and the two named decay steps.
 
-These plain functions over NumPy arrays and Python floats are the single source of the math. The optimizers' NumPy
-backend runs them on flat buffers (in cache-sized chunks), the Numba kernels (:mod:`tinyreg.optim.kernels`) mirror
-them line by line and are tested bit-identical to them, and :mod:`tinyreg.optim.trace` records their intermediates.
+Each optimizer's reference step lives in its own file (``sgd.py``'s ``sgd_step``, ``adam.py``'s ``adam_step``,
+``rmsprop.py``'s ``rmsprop_step``, ...): a plain function over NumPy arrays and Python floats, the single source of
+its math. The optimizers' NumPy backend runs it on flat buffers (in cache-sized chunks), the optimizer's Numba element
+kernel mirrors it line by line and is tested bit-identical to it, and :mod:`tinyreg.optim.trace` records its
+intermediates. This module holds what every reference step shares.
 Set a breakpoint and step through: names are the paper's (``g_t``, ``m_t``, ``v_t``, ``m_hat``, ``v_hat``,
 ``eta_t``, ``lambda_``) and each comment cites the line of Algorithm 1 or 2 of Loshchilov & Hutter (2019), or torch's
 documented algorithm where torch differs from the paper. Inputs are never modified; each function returns the new
 arrays.
 
-Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay``; the position of one line is the
-whole lesson, as in optax:
+Weight decay, three conventions (:mod:`tinyreg.optim.decay`), one switch ``decay``, two named steps that every
+reference step calls: :func:`coupled_decay` (λθ joins the gradient, before anything else sees it) and
+:func:`decoupled_decay` (θ shrinks directly). The position of these calls is the whole lesson, as in optax:
 
 - ``"l2"`` — **coupled**: ``g_t ← ∇f_t + λθ`` *before* the moments (Algorithm 2, line 6). λθ is averaged into m and,
   in Adam, divided by √v̂ like any gradient. torch's SGD and Adam.
@@ -43,121 +46,62 @@ lines keep ← 1 − …·λ and θ ← θ·keep whenever ``decay`` is "decouple
 1, as in the kernels' ``theta * keep``).
 """
 
-import numpy as np
-
 from tinyreg.optim.fma import fma
 
 
-def _ignore(name, value, equation, line):
+REMOVED = "taken off θ this step"     # the source column of the trace's "decay" lines (what the decay removed)
+
+
+def ignore(name, value, equation, line):
     """The hook used when none is given."""
+
+
+def gradient(grad, maximize, line, record):
+    """g_t ← ∇f_t(θ_{t−1}), or −∇f_t with ``maximize`` (torch negates the gradient first)."""
+    g_t = -grad if maximize else grad
+    record("g_t", g_t, "g_t ← −∇f_t(θ_{t−1})" if maximize else "g_t ← ∇f_t(θ_{t−1})", line)
+    return g_t
+
+
+PAPER_L2 = "g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}"     # line 6 of Algorithms 1 and 2, as printed
+
+
+def coupled_decay(g_t, theta, decay, lambda_, line, record, equation="g_t ← g_t + λ·θ_{t−1}"):
+    """The coupled decay step (``decay="l2"``): g_t ← g_t + λ·θ_{t−1}, rounded once like torch's
+    ``grad.add(param, alpha=λ)``. Everything after this line treats λθ as part of the gradient. ``equation`` is
+    how the trace prints it (:data:`PAPER_L2` for the paper's own algorithms)."""
+    if decay != "l2" or lambda_ == 0:
+        return g_t
+    g_t = fma(lambda_, theta, g_t)
+    record("g_t", g_t, equation, line)
+    return g_t
+
+
+KEEP_EQUATION = {"decoupled": "keep ← 1 − lr_t·λ", "paper": "keep ← 1 − η_t·λ"}
+
+
+def keep_factor(decay, lr, eta_t, lambda_) -> float:
+    """The fraction of θ_{t−1} the decoupled decay keeps (one Python float per step, also the kernels' ``keep``)."""
+    keep = 1.0                                                          # "l2": λθ went into g_t instead
+    if decay == "decoupled":
+        keep = 1 - lr * lambda_                                         # torch's AdamW: scaled by lr_t = α·η_t
+    elif decay == "paper":
+        keep = 1 - eta_t * lambda_                                      # the paper: scaled by η_t alone
+    return keep
 
 
 def decoupled_decay(theta, decay, lr, eta_t, lambda_, paper_line, record):
     """The decoupled decay step: θ shrinks directly, outside the gradient and the moments.
 
-    ``keep``, the decay factor, is the fraction of θ_{t−1} that survives: one Python float per step, the kernels'
-    ``keep``. ``"decoupled"``: keep = 1 − lr_t·λ, scaled by the learning rate (torch's AdamW); ``"paper"``:
-    keep = 1 − η_t·λ, scaled by the schedule multiplier alone (the paper's ``paper_line``). Then θ ← θ_{t−1}·keep.
-    ``"l2"``: nothing here — the coupled decay already went into g_t. Where a step calls this is the lesson.
+    ``keep``, the decay factor (:func:`keep_factor`), is one Python float per step, the kernels' ``keep``; then
+    θ ← θ_{t−1}·keep. ``"l2"``: nothing here — the coupled decay already went into g_t. ``paper_line`` is the line of
+    the paper this form comes from. Where a step calls this is the lesson.
     """
-    if decay == "decoupled":
-        keep = 1 - lr * lambda_                                         # torch's AdamW: scaled by lr_t = α·η_t
-        line = "decoupled (torch AdamW form)"
-        record("keep", keep, "keep ← 1 − lr_t·λ", line)
-    elif decay == "paper":
-        keep = 1 - eta_t * lambda_                                      # the paper: scaled by η_t alone
-        line = paper_line
-        record("keep", keep, "keep ← 1 − η_t·λ", line)
-    else:
-        return theta                                                    # "l2": λθ already went into g_t
+    if decay == "l2":
+        return theta
+    line = paper_line if decay == "paper" else "decoupled (torch AdamW form)"
+    keep = keep_factor(decay, lr, eta_t, lambda_)
+    record("keep", keep, KEEP_EQUATION[decay], line)
     theta = theta * keep                                                # θ ← θ_{t−1}·keep
     record("theta", theta, "θ ← θ_{t−1}·keep", line)
     return theta
-
-
-def sgd_step(theta, grad, b=None, *, lr, momentum=0.0, dampening=0.0, nesterov=False, maximize=False,
-             lambda_=0.0, decay="l2", eta_t=1.0, record=None):
-    """torch's SGD: momentum buffer ``b`` outside the learning rate, optional dampening τ and Nesterov.
-
-    ``b`` is the momentum buffer b_{t−1}; ``None`` on the first step, when torch sets b_1 = g_1 (no dampening).
-    Every ``x + a·y`` is rounded once (:func:`~tinyreg.optim.fma.fma`) like torch's ``add(alpha=a)``, so with
-    ``decay="l2"`` this equals ``torch.optim.SGD`` bit for bit. Returns ``(theta_t, b_t)``; ``b_t`` is None when
-    ``momentum == 0`` (torch keeps no buffer then).
-    """
-    record = record or _ignore
-    g_t = -grad if maximize else grad                                   # torch: maximize follows +∇f
-    record("g_t", g_t, "g_t ← −∇f_t(θ_{t−1})" if maximize else "g_t ← ∇f_t(θ_{t−1})", "Alg. 1, line 5")
-    if decay == "l2" and lambda_ != 0:
-        g_t = fma(lambda_, theta, g_t)                                  # Alg. 1 line 6: coupled, λθ joins g_t
-        record("g_t", g_t, "g_t ← g_t + λ·θ_{t−1}", "Alg. 1, line 6")
-    b_t = None
-    if momentum != 0:
-        b_t = g_t if b is None else fma(1 - dampening, g_t, momentum * b)  # torch: b_t ← μ·b_{t−1} + (1 − τ)·g_t
-        record("b_t", b_t, "b_1 ← g_1" if b is None else "b_t ← μ·b_{t−1} + (1 − τ)·g_t", "torch SGD")
-        g_t = fma(momentum, b_t, g_t) if nesterov else b_t              # torch: Nesterov looks one step ahead
-        record("g_t", g_t, "g_t ← g_t + μ·b_t" if nesterov else "g_t ← b_t", "torch SGD")
-    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 1, line 9", record)  # Alg. 1 line 9 (SGDW)
-    theta_t = fma(-lr, g_t, theta)                                      # torch: θ_t ← θ_{t−1} − γ·g_t
-    record("theta_t", theta_t, "θ_t ← θ − γ·g_t", "torch SGD")
-    return theta_t, b_t
-
-
-def sgdw_step(theta, grad, m, *, lr, beta1=0.0, maximize=False, lambda_=0.0, decay="paper", eta_t=1.0,
-              record=None):
-    """Algorithm 1 of the paper (SGD with momentum; SGDW when the decay is decoupled), as printed.
-
-    Unlike torch's SGD the learning rate sits *inside* the momentum buffer (line 8), m_0 = 0, and there is no
-    dampening or Nesterov. With a constant learning rate and no dampening it matches torch's SGD up to rounding.
-    Returns ``(theta_t, m_t)``.
-    """
-    record = record or _ignore
-    g_t = -grad if maximize else grad                                   # Alg. 1 line 5 (maximize: ascend)
-    record("g_t", g_t, "g_t ← −∇f_t(θ_{t−1})" if maximize else "g_t ← ∇f_t(θ_{t−1})", "Alg. 1, line 5")
-    if decay == "l2" and lambda_ != 0:
-        g_t = fma(lambda_, theta, g_t)                                  # Alg. 1 line 6: coupled, λθ joins g_t
-        record("g_t", g_t, "g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}", "Alg. 1, line 6")
-    record("eta_t", eta_t, "η_t ← SetScheduleMultiplier(t)", "Alg. 1, line 7")
-    m_t = beta1 * m + lr * g_t                                          # Alg. 1 line 8, with η_t·α = lr_t
-    record("m_t", m_t, "m_t ← β₁·m_{t−1} + η_t·α·g_t", "Alg. 1, line 8")
-    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 1, line 9", record)  # Alg. 1 line 9 (SGDW)
-    theta_t = theta - m_t                                               # Alg. 1 line 9
-    record("theta_t", theta_t, "θ_t ← θ − m_t", "Alg. 1, line 9")
-    return theta_t, m_t
-
-
-def adam_step(theta, grad, m, v, v_max=None, *, t, lr, beta1=0.9, beta2=0.999, eps=1e-8, lambda_=0.0,
-              decay="l2", eta_t=1.0, amsgrad=False, maximize=False, record=None):
-    """Algorithm 2 of the paper: Adam (``decay="l2"``, torch's Adam) or AdamW (``"decoupled"``: torch's AdamW;
-    ``"paper"``: the paper's own scaling).
-
-    ``t`` is this step's number (1 on the first step); ``m``, ``v`` (and ``v_max`` with AMSGrad) are the moments after
-    step t − 1, zeros before the first. Returns ``(theta_t, m_t, v_t, v_max_t)``; ``v_max_t`` is None without AMSGrad.
-    torch computes line 12 as θ − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε) with a ±1-ulp square root, so float32 results
-    differ from torch's by a few ulps (see the tests for the bound).
-    """
-    record = record or _ignore
-    g_t = -grad if maximize else grad                                   # Alg. 2 line 5 (maximize: ascend)
-    record("g_t", g_t, "g_t ← −∇f_t(θ_{t−1})" if maximize else "g_t ← ∇f_t(θ_{t−1})", "Alg. 2, line 5")
-    if decay == "l2" and lambda_ != 0:
-        g_t = fma(lambda_, theta, g_t)                                  # Alg. 2 line 6: coupled, λθ joins g_t
-        record("g_t", g_t, "g_t ← ∇f_t(θ_{t−1}) + λ·θ_{t−1}", "Alg. 2, line 6")
-    m_t = beta1 * m + (1 - beta1) * g_t                                 # Alg. 2 line 7
-    record("m_t", m_t, "m_t ← β₁·m_{t−1} + (1 − β₁)·g_t", "Alg. 2, line 7")
-    v_t = beta2 * v + (1 - beta2) * g_t * g_t                           # Alg. 2 line 8
-    record("v_t", v_t, "v_t ← β₂·v_{t−1} + (1 − β₂)·g_t²", "Alg. 2, line 8")
-    m_hat = m_t * (1 / (1 - beta1 ** t))                                # Alg. 2 line 9 (one division per step)
-    record("m_hat", m_hat, "m̂_t ← m_t / (1 − β₁ᵗ)", "Alg. 2, line 9")
-    v_max_t = None
-    if amsgrad:
-        v_max_t = np.maximum(v_max, v_t)                                # AMSGrad: the largest v so far
-        record("v_max_t", v_max_t, "v_t^max ← max(v_{t−1}^max, v_t)", "torch Adam (amsgrad)")
-        v_hat = v_max_t * (1 / (1 - beta2 ** t))                        # Alg. 2 line 10, with v_t^max for v_t
-        record("v_hat", v_hat, "v̂_t ← v_t^max / (1 − β₂ᵗ)", "Alg. 2, line 10")
-    else:
-        v_hat = v_t * (1 / (1 - beta2 ** t))                            # Alg. 2 line 10
-        record("v_hat", v_hat, "v̂_t ← v_t / (1 − β₂ᵗ)", "Alg. 2, line 10")
-    record("eta_t", eta_t, "η_t ← SetScheduleMultiplier(t)", "Alg. 2, line 11")
-    theta = decoupled_decay(theta, decay, lr, eta_t, lambda_, "Alg. 2, line 12", record)  # Alg. 2 line 12 (AdamW)
-    theta_t = theta - lr * m_hat / (np.sqrt(v_hat) + eps)               # Alg. 2 line 12, with η_t·α = lr_t
-    record("theta_t", theta_t, "θ_t ← θ − η_t·α·m̂_t / (√v̂_t + ε)", "Alg. 2, line 12")
-    return theta_t, m_t, v_t, v_max_t

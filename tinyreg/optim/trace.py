@@ -7,20 +7,22 @@
     tape.steps[0]["w[2,1]"]["m_t"], tape.to_dict(), tape.to_json()
 
 How: while the context is open, each ``step()`` first lets the real update run (the fused kernel, untouched), and
-for the watched elements only it also runs the **reference step** — the very function in
-:mod:`tinyreg.optim.reference` the learner reads — with its ``record`` hook, on copies of θ, g and the state gathered
-at those elements just before the update. Every ``record(name, value, equation, line)`` call becomes one line of
+for the watched elements only it also runs the **reference step** — the very function in the optimizer's file
+(``adam.py``'s ``adam_step``, ...) the learner reads — with its ``record`` hook, on copies of θ, g and the state
+gathered at those elements just before the update, with the keyword arguments the optimizer's own
+``step_arguments`` gives ``step()``. Every ``record(name, value, equation, line)`` call becomes one line of
 the trace. There is no second copy of the math: a line appears here because the reference step executed it.
 
 Why the numbers are the kernel's own: the kernel is tested bit-identical to the reference step
-(tests/optim/test_optim_kernels.py), and every statement is elementwise, so running it on a few gathered elements
+(tests/optim/), and every statement is elementwise, so running it on a few gathered elements
 rounds exactly as the kernel did on the whole buffer — in float32 as in float64 (both round each ``x + a·y`` once
 with the same FMA, and the per-step scalars are rounded to θ's dtype once on both sides). tests/test_trace.py checks
-that the recorded θ_t, m_t, v_t, b_t equal what the kernel wrote, bit for bit, for every optimizer and option.
+that the recorded θ_t and state equal what the kernel wrote, bit for bit, for every optimizer and option.
 
 Besides the reference's own lines a trace holds two kinds of context, marked by ``kind``:
 
-- ``"input"``: the step number t (Alg. 1/2, line 4; Adam and SGDW) and θ_{t−1}, the value the step started from;
+- ``"input"``: the step number t (for optimizers whose math uses it, e.g. Alg. 2, line 4) and θ_{t−1}, the value the
+  step started from;
 - ``"derived"`` (:func:`tinyreg.optim.effective_decay.record_decay`), not lines of the algorithm but the numbers
   behind the paper's Proposition 2: ``decay``, what the λθ terms took off θ in this step, and ``lambda_eff``, the
   fraction of θ the decay removes per step once the momentum has settled. Coupled decay reaches θ through the
@@ -28,7 +30,8 @@ Besides the reference's own lines a trace holds two kinds of context, marked by 
   for each watched element, from 0 when the trace begins: opened mid-training, it counts the λθ of the steps it saw.
 
 Steps where a watched element had no gradient are skipped by the optimizer and have no entry for it. The trace reads
-the optimizer through one seam, ``Optimizer._step_observers`` (see :mod:`tinyreg.optim.optimizer`).
+the optimizer only through public means: torch's ``register_step_pre_hook``/``register_step_post_hook``, the
+``state`` dict, ``schedule_multiplier`` and the optimizer's declaration (``step_arguments``, ``reference_step``).
 
 Note: ``tinyreg.optim.trace`` is this module's main function (re-exported by the package); import the classes with
 ``from tinyreg.optim.trace import Trace``.
@@ -43,8 +46,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyreg.optim import reference
-from tinyreg.optim.effective_decay import family_of, record_decay
+from tinyreg.optim.effective_decay import record_decay
+from tinyreg.optim.flat import grad_array, param_array
+from tinyreg.optim.optimizer import Optimizer
 
 WIDTH = 100     # every rendered line fits a 100-column terminal
 
@@ -123,15 +127,15 @@ class Trace:
     """What :func:`trace` recorded: ``.steps[i]`` (a :class:`Step`), ``str()`` an aligned table, ``.to_dict()``
     plain data, ``.to_json()``."""
 
-    def __init__(self, optimizer_name, family, groups, watch):
+    def __init__(self, optimizer_name, reference, groups, watch):
         self.optimizer = optimizer_name
-        self.family = family                # "adam" | "sgd" | "sgdw": which reference step ran
+        self.reference = reference          # the reference step that ran, e.g. "tinyreg.optim.adam.adam_step"
         self.groups = groups                # each param group's hyperparameters when the trace began
         self.watch = watch                  # [{"label", "param", "index", "group"}] in watch order
         self.steps = []
 
     def to_dict(self) -> dict:
-        return dict(optimizer=self.optimizer, reference=f"tinyreg.optim.reference.{self.family}_step",
+        return dict(optimizer=self.optimizer, reference=self.reference,
                     groups=[{key: _plain(value) for key, value in group.items()} for group in self.groups],
                     watch=self.watch, steps=[step.to_dict() for step in self.steps])
 
@@ -293,23 +297,21 @@ def side_by_side(a: Trace, b: Trace, titles=None) -> str:
 @dataclass(frozen=True)
 class _Watched:
     label: str
+    param: object
     param_index: int        # the parameter's index in state_dict numbering
     index: tuple            # the element, as a tuple index into the parameter
     group: int
-    buffer: object          # the FlatBuffer holding it
-    offset: int             # its position in buffer.theta
 
     def describe(self) -> dict:
         return dict(label=self.label, param=self.param_index, index=list(self.index), group=self.group)
 
 
 def _resolve(optimizer, watch) -> list:
-    """Find each ``(param, index[, label])`` in the optimizer's flat buffers."""
+    """Find each ``(param, index[, label])`` among the optimizer's param groups."""
     where, start = {}, 0
-    for g, (group, buffers) in enumerate(zip(optimizer.param_groups, optimizer._buffers)):
-        for buffer in buffers:
-            for position, (p, i) in enumerate(zip(buffer.params, buffer.indices)):
-                where[id(p)] = (start + i, g, buffer, int(buffer.bounds[position]))
+    for g, group in enumerate(optimizer.param_groups):
+        for i, p in enumerate(group["params"]):
+            where[id(p)] = (start + i, g)
         start += len(group["params"])
     watched = []
     for k, item in enumerate(watch):
@@ -318,100 +320,86 @@ def _resolve(optimizer, watch) -> list:
         param, index = item[0], item[1]
         if id(param) not in where:
             raise ValueError(f"watch[{k}]: the parameter is not in any of the optimizer's param groups")
-        shape = param.data.shape
+        shape = param.shape
         index = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
         if len(index) != len(shape) or not all(-n <= i < n for i, n in zip(index, shape)):
             raise IndexError(f"watch[{k}]: index {index} does not name one element of a parameter of shape {shape}")
         index = tuple(int(i) % n for i, n in zip(index, shape))
-        param_index, group, buffer, base = where[id(param)]
+        param_index, group = where[id(param)]
         label = item[2] if len(item) == 3 else f"p{param_index}" + (f"[{','.join(map(str, index))}]" if index else "")
-        offset = base + (int(np.ravel_multi_index(index, shape)) if index else 0)
-        watched.append(_Watched(str(label), param_index, index, group, buffer, offset))
+        watched.append(_Watched(str(label), param, param_index, index, group))
     labels = [w.label for w in watched]
     if len(set(labels)) != len(labels):
         raise ValueError(f"watch: labels must be unique, got {labels}")
     return watched
 
 
-def _adam(group, step, eta_t, theta, grad, state, record):
-    """What Adam._update passes to the step, for the gathered elements."""
-    beta1, beta2 = group["betas"]
-    amsgrad = bool(group["amsgrad"])
-    reference.adam_step(theta, grad, state["exp_avg"], state["exp_avg_sq"],
-                        state["max_exp_avg_sq"] if amsgrad else None, t=step + 1, lr=float(group["lr"]),
-                        beta1=float(beta1), beta2=float(beta2), eps=float(group["eps"]),
-                        lambda_=float(group["weight_decay"]), decay=group["decay"], eta_t=eta_t, amsgrad=amsgrad,
-                        maximize=bool(group["maximize"]), record=record)
-
-
-def _sgd(group, step, eta_t, theta, grad, state, record):
-    """What SGD._update passes: no buffer on the first step (b_1 ← g_1), none at all without momentum."""
-    momentum = float(group["momentum"])
-    b = state["momentum_buffer"] if momentum != 0 and step > 0 else None
-    reference.sgd_step(theta, grad, b, lr=float(group["lr"]), momentum=momentum,
-                       dampening=float(group["dampening"]), nesterov=bool(group["nesterov"]),
-                       maximize=bool(group["maximize"]), lambda_=float(group["weight_decay"]), decay=group["decay"],
-                       eta_t=eta_t, record=record)
-
-
-def _sgdw(group, step, eta_t, theta, grad, state, record):
-    """What SGDW._update passes."""
-    reference.sgdw_step(theta, grad, state["momentum_buffer"], lr=float(group["lr"]),
-                        beta1=float(group["momentum"]), maximize=bool(group["maximize"]),
-                        lambda_=float(group["weight_decay"]), decay=group["decay"], eta_t=eta_t, record=record)
-
-
-_STEPS = {"adam": _adam, "sgd": _sgd, "sgdw": _sgdw}
-_T_LINE = {"adam": "Alg. 2, line 4", "sgdw": "Alg. 1, line 4"}     # torch's SGD has no step counter in its math
+def _steps_taken(optimizer, entry) -> int:
+    """A parameter's step count from its ``state`` entry (torch's SGD saves none: 1 once its buffer exists)."""
+    if entry is None:
+        return 0
+    return int(entry["step"]) if "step" in entry else 1
 
 
 class _Recorder:
-    """The observer :func:`trace` installs: copies the watched elements before each update, and after the step
-    runs the reference step on those copies with a record hook."""
+    """The hooks :func:`trace` installs: the pre-hook copies the watched elements (θ, g, state) and the step's
+    arguments before the update; the post-hook runs the reference step on those copies with a record hook."""
 
     def __init__(self, optimizer, watched, tape):
         self.optimizer = optimizer
-        self.family = tape.family
         self.watched = watched
         self.tape = tape
         self.pending = []
         self.decay_parts = {}       # label -> d_t, the λθ part of its momentum buffer (record_decay)
 
-    def before_update(self, group, buffer, span, step):
-        hits = [w for w in self.watched if w.buffer is buffer and span.start <= w.offset < span.stop]
-        if hits:
-            at = np.array([w.offset for w in hits])
-            state = {name: flat[at] for name, flat in buffer.state.items()}     # fancy indexing: copies
-            self.pending.append((group, step, self.optimizer._eta(group), hits, buffer.theta[at], buffer.grad[at],
-                                 state))
+    def before_step(self, optimizer, args, kwargs):
+        self.pending = []
+        state = optimizer.state
+        for w in self.watched:
+            grad = grad_array(w.param)
+            if grad is None:
+                continue        # skipped by the optimizer: no entry this step
+            group = optimizer.param_groups[w.group]
+            entry = state.get(w.param)
+            steps = _steps_taken(optimizer, entry)
+            scalars = {name: entry[name] if entry is not None else initial
+                       for name, initial in optimizer.scalar_state.items()}
+            arguments = optimizer.step_arguments(group, {"step": steps, **scalars})
+            used, fresh = optimizer.state_names(group), optimizer.initial_state(group)
+            theta = param_array(w.param)[w.index]
+            values = [None if name not in used else np.array([entry[name][w.index]]) if entry and name in entry
+                      else np.full(1, fresh.get(name, 0), theta.dtype) for name in optimizer.state_keys]
+            self.pending.append((w, group, steps, arguments, np.array([theta]), np.array([grad[w.index]]), values))
 
-    def after_step(self):
+    def after_step(self, optimizer, args, kwargs):
         # The reference runs here, after the kernel has finished the whole step: whatever happens in the trace, the
         # optimizer's own step is complete and untouched.
+        state = optimizer.state
         elements = {}
-        for group, step, eta_t, hits, theta, grad, state in self.pending:
+        for w, group, steps, arguments, theta, grad, values in self.pending:
             calls = []
-            _STEPS[self.family](group, step, eta_t, theta, grad, state,
-                                lambda *call: calls.append(_copied(*call)))
-            for k, w in enumerate(hits):
-                elements[w.label] = self._element(w, group, step, eta_t, theta[k], calls, k)
-        self.pending.clear()
+            optimizer.reference_step(theta, grad, *values, **arguments,
+                                     record=lambda *call: calls.append(_copied(*call)))
+            entry = state.get(w.param) or {}
+            after = {name: value[w.index] if np.ndim(value) else value for name, value in entry.items()}
+            elements[w.label] = self._element(w, group, steps, theta[0], calls, after)
+        self.pending = []
         self.tape.steps.append(Step(len(self.tape.steps) + 1,
                                     [elements[w.label] for w in self.watched if w.label in elements]))
 
-    def _element(self, w, group, step, eta_t, theta_prev, calls, k):
-        family = self.family
-        element = ElementStep(w.label, w.group, step + 1 if family in _T_LINE else None, float(group["lr"]))
-        if family in _T_LINE:
-            element.lines.append(Line("t", step + 1, "t ← t + 1", _T_LINE[family], "input"))
+    def _element(self, w, group, step, theta_prev, calls, after):
+        optimizer = self.optimizer
+        counted = optimizer.step_line is not None
+        element = ElementStep(w.label, w.group, step + 1 if counted else None, float(group["lr"]))
+        if counted:
+            element.lines.append(Line("t", step + 1, "t ← t + 1", optimizer.step_line, "input"))
         element.lines.append(Line("theta_prev", theta_prev, "θ_{t−1}", "the step's input", "input"))
-        element.lines += [Line(name, value[k] if isinstance(value, np.ndarray) else value, equation, line)
+        element.lines += [Line(name, value[0] if isinstance(value, np.ndarray) else value, equation, line)
                           for name, value, equation, line in calls]
         derived = []
-        d_t = record_decay(family, group, theta_prev, self.decay_parts.get(w.label), step=step, eta_t=eta_t,
-                           theta=element["theta"] if "theta" in element else None,
-                           v_hat=element["v_hat"] if "v_hat" in element else None,
-                           record=lambda *call: derived.append(Line(*call, "derived")))
+        d_t = record_decay(optimizer, group, theta_prev, self.decay_parts.get(w.label), step=step,
+                           theta=element["theta"] if "theta" in element else None, element=element,
+                           state_after=after, record=lambda *call: derived.append(Line(*call, "derived")))
         if d_t is not None:
             self.decay_parts[w.label] = d_t
         if float(group["weight_decay"]) != 0:       # at λ = 0 only d_t is kept: the buffer still carries old λθ
@@ -440,15 +428,21 @@ def trace(optimizer, watch):
     ``watch``: a list of ``(param, index)`` or ``(param, index, label)``; ``index`` an int or a tuple naming one
     element of ``param`` (negative indices allowed); the default label is ``p{i}[index]`` with ``i`` the parameter's
     state_dict index. Yields a :class:`Trace` that fills as steps run. The optimizer's update itself is unchanged:
-    same kernel, same results, bit for bit.
+    same kernel, same results, bit for bit. Any :class:`~tinyreg.optim.Optimizer` can be traced: the trace reads
+    its declaration.
     """
-    family = family_of(optimizer)
+    if not isinstance(optimizer, Optimizer) or optimizer.reference_step is None:
+        raise TypeError(f"tinyreg.optim.trace can trace tinyreg optimizers, not {type(optimizer).__name__}")
     watched = _resolve(optimizer, watch)
     groups = [{key: value for key, value in group.items() if key != "params"} for group in optimizer.param_groups]
-    tape = Trace(type(optimizer).__name__, family, groups, [w.describe() for w in watched])
+    step = optimizer.reference_step
+    tape = Trace(type(optimizer).__name__, f"{step.__module__}.{step.__name__}", groups,
+                 [w.describe() for w in watched])
     recorder = _Recorder(optimizer, watched, tape)
-    optimizer._step_observers.append(recorder)
+    handles = [optimizer.register_step_pre_hook(recorder.before_step),
+               optimizer.register_step_post_hook(recorder.after_step)]
     try:
         yield tape
     finally:
-        optimizer._step_observers.remove(recorder)
+        for handle in handles:
+            handle.remove()
