@@ -19,8 +19,8 @@ PARTS = (
     ("weight-decay-histograms",
      "Weight decay pulls the weight distribution towards 0; Adam + L2 and AdamW do it differently."),
     ("adamw-vs-l2",
-     "Adam + L2 is not AdamW: under L2 the cost of a large decay grows with the learning rate, decoupled it does "
-     "not (a 3 × 3 corner of the grid; best cells differ by noise at this size)."),
+     "Where the good weight decay sits on a learning rate × λ grid under L2, the paper's decoupled η_t·λ and torch's "
+     "lr·λ (a 3 × 4 corner in seconds, too small to read a slope from; the full run: docs/adamw-vs-l2.md)."),
 )
 
 
