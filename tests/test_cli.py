@@ -360,8 +360,11 @@ def test_a_real_ctrl_c_during_the_tour_ends_in_one_line_and_leaves_no_partial_ou
     """SIGINT to a real process, once the tour is under way: "interrupted", status 130, no traceback, and --out is
     left as it was (here: absent), with no staging folder beside it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    # A shell that starts the test suite in the background makes it ignore SIGINT, and children inherit that; a
+    # terminal's Ctrl-C reaches a process with the default disposition, so give the child that one.
     process = subprocess.Popen([sys.executable, "-m", "tinyreg", "tour", "--out", str(tmp_path / "tour")],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:
         if line.startswith("--- 1."):                                 # the first part runs, its folder staged
             break
