@@ -94,10 +94,13 @@ def test_a_custom_dataset_and_collate_fn():
     assert [y for _, y in data.DataLoader(Squares(), batch_size=None)] == [0, 1, 4, 9, 16]
 
 
-def test_workers_and_samplers_are_refused_clearly_harmless_keywords_accepted():
+def test_workers_load_in_the_main_process_samplers_are_refused_harmless_keywords_accepted():
     ours, _ = datasets(4)
-    with pytest.raises(ValueError, match="num_workers must be 0, got 2"):
-        data.DataLoader(ours, num_workers=2)
+    with pytest.warns(UserWarning, match="num_workers=4 is ignored"):
+        with_workers = data.DataLoader(ours, batch_size=2, num_workers=4)
+    assert [x.tolist() for x, _ in with_workers] == [x.tolist() for x, _ in data.DataLoader(ours, batch_size=2)]
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        data.DataLoader(ours, num_workers=-1)
     with pytest.raises(NotImplementedError, match="no samplers"):
         data.DataLoader(ours, sampler=[0, 1])
     with pytest.raises(ValueError, match="batch_size should be a positive integer value, but got batch_size=0"):

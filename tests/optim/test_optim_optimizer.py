@@ -429,3 +429,19 @@ def test_state_is_keyed_by_parameter_like_torch():
     assert set(opt.state) == {a, b}
     assert list(opt.state[a]) == ["step", "exp_avg", "exp_avg_sq"]
     assert "Parameter Group 0" in repr(opt) and "decay: decoupled" in repr(opt)
+
+
+def test_a_gradient_referenced_before_the_step_stays_the_parameters_gradient_like_torch():
+    """``g = p.grad`` after backward (a fresh gradient, not yet in the flat buffer): the step copies it into the buffer,
+    and g must still be p.grad afterwards, so ``g.zero_()`` zeroes p's gradient, as in torch."""
+    torch = import_torch()
+    results = []
+    for lib in (tr, torch):
+        p = lib.nn.Parameter(lib.tensor([1.0, -2.0, 3.0]))
+        opt = lib.optim.SGD([p], lr=0.1)
+        (p * p).sum().backward()
+        g = p.grad
+        opt.step()
+        g.zero_()
+        results.append((g is p.grad, np.asarray(p.grad.detach()).tolist(), np.asarray(p.detach()).tolist()))
+    assert results[0] == results[1] and results[0][0]

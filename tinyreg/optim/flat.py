@@ -54,8 +54,6 @@ def bind_grad(p, view) -> None:
 def _bad_array(attribute, array, shape, dtype):
     """Why ``array`` cannot be the ``.data``/``.grad`` of a parameter of ``shape`` and ``dtype`` (None if it can):
     same shape and dtype exactly, as torch requires of an assigned ``.data``/``.grad`` (never broadcast or cast)."""
-    if not isinstance(array, np.ndarray):
-        return TypeError, f".{attribute} must be a numpy.ndarray, got {type(array).__name__}"
     if array.shape != shape:
         return RuntimeError, (f".{attribute} has shape {array.shape} but the parameter has shape {shape} "
                               f"(assigned {attribute} has data of a different size)")
@@ -147,7 +145,9 @@ class FlatBuffer:
         for p, view in zip(self.params, self.grad_views):
             if grad_array(p) is not None and grad_array(p) is not view:
                 view[...] = grad_array(p)
-                bind_grad(p, view)
+                # The same .grad Tensor now wraps the buffer, so a reference taken earlier (g = p.grad) stays p's
+                # gradient, as in torch.
+                p.grad._array = view
 
     def runs(self, scalar_state, all_have_grad=False):
         """``(lo, hi, state)`` per maximal stretch ``params[lo:hi]`` of parameters with a gradient and equal step

@@ -5,12 +5,13 @@
         for xb, yb in loader:      # a new shuffled order each epoch, from tinyreg's seeded generator
             ...
 
-Everything runs in the main process: ``num_workers=0`` is accepted, more workers are refused (NumPy batches of this
-size are built faster than worker processes could ship them). Keywords about memory and processes that change
+Everything runs in the main process: ``num_workers`` above 0 gives a warning and the same batches, loaded here (NumPy
+batches of this size are built faster than worker processes could ship them; d2l's loaders ask for 4 workers). Keywords about memory and processes that change
 nothing here (``pin_memory``, ``timeout``, ``prefetch_factor``, ...) are accepted.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -61,9 +62,12 @@ class DataLoader:
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device=""):
-        if num_workers != 0:
-            raise ValueError(f"tinyreg's DataLoader loads batches in the main process: num_workers must be 0, got "
-                             f"{num_workers}")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             "multiprocessing.")
+        if num_workers > 0:
+            warnings.warn(f"tinyreg's DataLoader loads every batch in the main process: num_workers={num_workers} "
+                          f"is ignored (the batches are the same)", stacklevel=2)
         if sampler is not None or batch_sampler is not None:
             raise NotImplementedError("tinyreg's DataLoader has no samplers: use shuffle=True/False (and Subset or "
                                       "random_split to choose examples)")
