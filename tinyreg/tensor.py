@@ -3,7 +3,8 @@
 A :class:`Tensor` wraps a ``numpy.ndarray`` (the internal ``._array``; ``np.asarray(t)`` and ``t.numpy()`` reach it).
 When an op runs on tensors that require gradients it records a :class:`Function` node (``._ctx``, public as
 ``grad_fn``) holding the op's inputs and whatever its backward needs. ``backward()`` walks those nodes from the output
-back to the leaves in reverse topological order and applies the chain rule at each one:
+back to the leaves, newest node first (each node is numbered when recorded, after the nodes of its inputs), and applies
+the chain rule at each one:
 
     dL/d(input) = backward(dL/d(output))
 
@@ -15,7 +16,8 @@ use an array that was changed in place since. The ops themselves (forward and ba
 
 from __future__ import annotations
 
-import weakref
+import heapq
+import itertools
 
 import numpy as np
 
@@ -83,7 +85,7 @@ class Function:
     """
 
     # (slots: the engine reads and writes these on every node)
-    __slots__ = ("parents", "saved", "needs_input_grad", "released", "saved_versions", "consumed", "__dict__")
+    __slots__ = ("parents", "saved", "needs_input_grad", "sequence_nr", "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
@@ -95,8 +97,10 @@ class Function:
     may_view = False
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
     is_view = False         # the output shares its input's memory (set by apply for may_view ops)
-    # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
-    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op.
+    # (version counter, version when saved, position in saved, producer op class or None) per watched saved array
+    saved_versions = ()
+    consumed = False        # the output has been used as an input of another recorded op (see tinyreg.inplace)
+    released = False        # backward has freed the saved arrays (without retain_graph)
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -108,13 +112,16 @@ class Function:
         Python numbers are passed to ``forward`` unchanged so that NumPy treats them as "weak" scalars and keeps the
         tensor's dtype (``x_float32 * 2.0`` stays float32, as in torch).
         """
+        # (This runs for every op, so it is written with plain loops and comprehensions, no helper calls per input.)
         ctx = cls()
         ctx.saved = ()
         arrays = [x._array if isinstance(x, Tensor) else x for x in inputs]
+        given = arrays          # the inputs' own arrays, before promotion (a saved one of these is watched)
         if cls.promotes or cls.floating:  # (a single operand "promotes" to its own dtype)
             arrays = promote_like_torch(arrays, floating=cls.floating)
-        # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
-        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+        if params:
+            # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
+            params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as err:
@@ -124,16 +131,15 @@ class Function:
         if cls.may_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
             result._version_counter = inputs[0]._version_counter
             ctx.is_view = True
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        if not (grad_mode.is_grad_enabled() and any(needs)):
+        needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+        if not (grad_mode._enabled and True in needs):
             return result
-        ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
-        mark_consumed(ctx.parents)
+        link(ctx, tuple([x if need else None for x, need in zip(inputs, needs)]))
         ctx.needs_input_grad = needs
-        ctx.released = ctx.consumed = False
         result.requires_grad = True
         result._ctx = ctx
-        ctx.saved_versions = _watch(ctx.saved, inputs, result) if ctx.saved else ()
+        if ctx.saved:
+            ctx.saved_versions = _watch(ctx.saved, inputs, given, result)
         return result
 
     def name(self) -> str:
@@ -173,28 +179,39 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-def mark_consumed(parents):
-    """Record that these tensors feed a node: their own node's output is now referenced by the graph, so an in-place
-    op may no longer re-point them to a new node (tinyreg.inplace refuses it)."""
+def link(ctx, parents):
+    """Record node ``ctx`` in the graph with ``parents`` (its inputs that need a gradient, None for the others).
+
+    Nodes are numbered in the order they are recorded (``sequence_nr``, as in torch): a node's inputs were all made
+    before it, so walking nodes from the highest number down visits every node after all the nodes that use its
+    output, which is the order backward needs. The parents' own nodes are marked consumed: their output is now
+    referenced by the graph, so an in-place op may no longer re-point it to a new node (tinyreg.inplace refuses it).
+    """
+    ctx.parents = parents
+    ctx.sequence_nr = next(_recorded)
     for p in parents:
         if p is not None and p._ctx is not None:
             p._ctx.consumed = True
 
 
-def _watch(saved, inputs, result) -> tuple:
-    """The version entries of the ``saved`` arrays that are an input's or the result's own memory (a copy, such as a
-    promoted operand, needs no watch)."""
+_recorded = itertools.count()  # sequence numbers of recorded nodes
+
+
+def _watch(saved, inputs, given, result) -> tuple:
+    """The version entries of the ``saved`` arrays that are the result's or an input's own memory (``given[k]`` is
+    ``inputs[k]``'s array; a copy, such as a promoted operand, needs no watch)."""
     watched = []
     for i, array in enumerate(saved):
         if type(array) is not np.ndarray:      # a number (mul's scalar operand) or None
             continue
-        owner = result if array is result._array else None
-        for t in inputs:                       # plain loops: this runs for every recorded op
-            if owner is None and isinstance(t, Tensor) and t._array is array:
-                owner = t
-        if owner is not None:
-            producer = None if owner._ctx is None else type(owner._ctx)
-            watched.append((owner._version_counter, owner._version_counter.value, i, producer))
+        if array is result._array:
+            owner = result
+        else:
+            owner = next((t for t, a in zip(inputs, given) if a is array and isinstance(t, Tensor)), None)
+            if owner is None:
+                continue
+        counter = owner._version_counter
+        watched.append((counter, counter.value, i, None if owner._ctx is None else type(owner._ctx)))
     return watched
 
 
@@ -578,8 +595,8 @@ class Tensor:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it into the leaf's ``.grad``.
 
         ``gradient`` is dL/d(self); it may be omitted only for a one-element tensor (then it is 1). The graph is walked
-        in reverse topological order, so each node's incoming gradient is complete (summed over all its uses) before
-        the node's own backward runs. Saved arrays are freed afterwards unless ``retain_graph=True``. Before a node's
+        newest node first (a reverse topological order: see :func:`link`), so each node's incoming gradient is complete
+        (summed over all its uses) before the node's own backward runs; leaves receive theirs at the end. Saved arrays are freed afterwards unless ``retain_graph=True``. Before a node's
         backward runs, the arrays it saved are checked against in-place writes made since (their version counters).
         """
         if create_graph:
@@ -596,33 +613,27 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
                                    f"has a shape of {self.shape}")
+        if self._ctx is None:  # a leaf: its gradient is the one given
+            self._accumulate_grad(gradient)
+            return
+        # Tensors still to visit, newest node first: every node was recorded after the nodes that made its inputs
+        # (``sequence_nr``), so when a tensor comes off the heap every use of it has already passed its gradient on.
+        # (The id breaks ties between the outputs of one node, so tensors themselves are never compared.)
+        waiting = [(-self._ctx.sequence_nr, id(self), self)]
         pending = {id(self): gradient}  # dL/d(tensor), summed over every path reached so far
-        order = self._topological_order()
-        outputs_left = {}  # nodes with several outputs: how many of them are still to come in the walk
-        for node in reversed(order):
+        leaves = []                     # leaves reached, to be given their complete gradient at the end
+        while waiting:
+            node = heapq.heappop(waiting)[2]
             ctx = node._ctx
-            if ctx is None:
-                g = pending.pop(id(node), None)
-                if g is not None:
-                    node._accumulate_grad(g)
-                continue
             if ctx.n_outputs == 1:
-                g = pending.pop(id(node), None)
-                if g is None:
-                    continue
+                g = pending.pop(id(node))
                 if node._retains_grad:
                     node._accumulate_grad(g)
                 grads = (g,)
-            else:
-                # A node with several outputs runs once, at the last of its outputs in the walk: by then every
-                # consumer of every output has passed its gradient on.
-                key = id(ctx)
-                if key not in outputs_left:
-                    in_order = {id(t) for t in order}
-                    outputs_left[key] = sum(ref is not None and id(ref()) in in_order for ref in ctx.outputs)
-                outputs_left[key] -= 1
-                if outputs_left[key] or (grads := _gather_output_grads(ctx, pending)) is None:
-                    continue
+            # A node with several outputs runs once, at the first of its outputs off the heap, with all their
+            # gradients (every use of every output has a higher number, so all of them have arrived by then).
+            elif (grads := _gather_output_grads(ctx, pending)) is None:
+                continue
             if ctx.released:
                 raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
                                    "tensors after they have already been freed). Specify retain_graph=True if you "
@@ -633,31 +644,23 @@ class Tensor:
             for parent, g_in in zip(ctx.parents, input_grads):
                 if parent is None or g_in is None:
                     continue
-                g_in = reduce_to_shape(g_in, parent.shape)
-                if g_in.dtype != parent.dtype:
-                    g_in = g_in.astype(parent.dtype)
+                if g_in.shape != parent._array.shape:  # (the test reduce_to_shape starts with, without its call)
+                    g_in = reduce_to_shape(g_in, parent._array.shape)
+                if g_in.dtype != parent._array.dtype:
+                    g_in = g_in.astype(parent._array.dtype)
                 key = id(parent)
-                # A tensor used twice receives two gradients: the chain rule sums them.
-                pending[key] = pending[key] + g_in if key in pending else g_in
+                if key in pending:  # a tensor used twice receives two gradients: the chain rule sums them
+                    pending[key] = pending[key] + g_in
+                    continue
+                pending[key] = g_in
+                if parent._ctx is None:
+                    leaves.append(parent)
+                else:
+                    heapq.heappush(waiting, (-parent._ctx.sequence_nr, key, parent))
             if not retain_graph:
                 ctx.release()
-
-    def _topological_order(self) -> list:
-        """Every tensor this one depends on, each after all of its inputs (iterative DFS: no recursion limit)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                stack.extend((p, False) for p in node._ctx.parents if p is not None and id(p) not in visited)
-        return order
+        for leaf in leaves:
+            leaf._accumulate_grad(pending[id(leaf)])
 
     # ---- arithmetic: methods as in torch (``x.add(y, alpha=2)``), and the operators are the same methods ----------
     def add(self, other, *, alpha=1):
