@@ -86,7 +86,8 @@ class Function:
     """
 
     # (slots: the engine reads and writes these on every node)
-    __slots__ = ("parents", "saved", "needs_input_grad", "sequence_nr", "__dict__")
+    __slots__ = ("parents", "saved", "needs_input_grad", "sequence_nr", "saved_versions", "consumed", "released",
+                 "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
@@ -98,10 +99,9 @@ class Function:
     may_view = False
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
     is_view = False         # the output shares its input's memory (set by apply for may_view ops)
-    # (version counter, version when saved, position in saved, producer op class or None) per watched saved array
-    saved_versions = ()
-    consumed = False        # the output has been used as an input of another recorded op (see tinyreg.inplace)
-    released = False        # backward has freed the saved arrays (without retain_graph)
+    # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
+    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op;
+    # released, whether backward has freed the saved arrays.
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -140,8 +140,7 @@ class Function:
         ctx.needs_input_grad = needs
         result.requires_grad = True
         result._ctx = ctx
-        if ctx.saved:
-            ctx.saved_versions = _watch(ctx.saved, inputs, given, result)
+        ctx.saved_versions = _watch(ctx.saved, inputs, given, result) if ctx.saved else ()
         return result
 
     def name(self) -> str:
@@ -191,6 +190,7 @@ def link(ctx, parents):
     """
     ctx.parents = parents
     ctx.sequence_nr = next(_recorded)
+    ctx.released = ctx.consumed = False
     for p in parents:
         if p is not None and p._ctx is not None:
             p._ctx.consumed = True

@@ -45,7 +45,8 @@ class BackwardNode(ArrayFunction):
 
     def __init__(self, function):
         self.function = function
-        self.saved = ()
+        self.saved = self.saved_versions = ()
+        self.released = self.consumed = False
 
     def name(self) -> str:
         """torch's name: the Function's class name + "Backward" (``ExpBackward``)."""
