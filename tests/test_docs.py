@@ -10,8 +10,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
-# Pages other branches are writing; the README links them already. Checked like the others once they exist.
-COMING = {"docs/autograd.md", "docs/porting.md", "docs/adamw-vs-l2.md", "docs/optimizers.md"}
 
 
 def map_rows():
@@ -19,16 +17,7 @@ def map_rows():
     section = README[README.index("## Where each equation lives"):]
     section = section[:section.index("\n## ")]
     rows = re.findall(r"^\|[^|]+\| `([\w/]+\.py):(\d+)` \| `(.+)` \|$", section, flags=re.M)
-    return [pytest.param(path, int(line), code, id=f"{path}:{line}",
-                         marks=[README_STALE] if path == "tinyreg/optim/reference.py" else [])
-            for path, line, code in rows]
-
-
-# Since issue 16 each optimizer's reference step lives in its own file (adam_step in tinyreg/optim/adam.py,
-# sgd_step in sgd.py, ...) and reference.py holds only the shared decay steps; the README's map still points into
-# reference.py. README.md belongs to another branch: the lead updates its map (the issue-16 report lists the new
-# path:line of every row). Strict, and keyed on the old path: rows that point at the new files are checked normally.
-README_STALE = pytest.mark.xfail(strict=True, reason="README map still points at reference.py (moved in issue 16)")
+    return [pytest.param(path, int(line), code, id=f"{path}:{line}") for path, line, code in rows]
 
 
 def test_the_map_has_every_line_of_algorithm_2():
@@ -88,8 +77,7 @@ def test_every_docs_page_is_linked_from_the_readme():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(ROOT).as_posix())
 def test_relative_links_resolve(page):
-    missing = [target for target in relative_links(page) if not target.exists()
-               and target.relative_to(ROOT).as_posix() not in COMING]
+    missing = [target for target in relative_links(page) if not target.exists()]
     assert missing == []
 
 
