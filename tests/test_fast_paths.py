@@ -1,7 +1,7 @@
-"""The engine's fast paths are tested equal to the general paths they skip, on random operands."""
+"""The engine's and the optimizer step's fast paths, tested equal to the general paths they skip, on random inputs."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tinyreg as tr
@@ -65,3 +65,42 @@ def test_backward_walk_gives_torchs_gradients(steps, dtype, shape):
         assert (ours is None) == (theirs is None)
         if ours is not None:
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+BAD_OR_GOOD_VALUES = {"lr": [1e-3, 0.5, -1.0, True, 1, float("nan"), np.array([1e-3]), [1e-3]],
+                      "betas": [(0.9, 0.999), (0.8, 0.99), (0.9, 1.5), (True, 0.9), [0.9, 0.999], [0.9, 1.5]]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(BAD_OR_GOOD_VALUES)), st.integers(0, 7)), min_size=1, max_size=6))
+@example([("betas", 4), ("betas", 5)])   # a valid list, then the same list made invalid in place
+@example([("lr", 4), ("lr", 3)])         # 1 == True, but True is refused
+def test_a_step_validates_a_changed_group_as_a_new_optimizer_would(changes):
+    """step() skips validating a group whose hyperparameters it already accepted: after every change of a value
+    (in place too, for a list) it must raise exactly when the full validation raises, and a step that raises changes
+    nothing."""
+    p = tr.nn.Parameter(tr.ones(3))
+    opt = tr.optim.Adam([p], lr=1e-3)
+    p.grad = tr.full((3,), 0.5)
+    opt.step()
+    group = opt.param_groups[0]
+    for key, k in changes:
+        values = BAD_OR_GOOD_VALUES[key]
+        value = values[k % len(values)]
+        if isinstance(value, list) and isinstance(group[key], list):
+            group[key][:] = value   # the same list changed in place
+        else:
+            group[key] = list(value) if isinstance(value, list) else value
+        general_raises = False
+        try:
+            opt._check(group)   # the general path: the validation step() ran on every call before
+        except (ValueError, TypeError):
+            general_raises = True
+        before = np.asarray(p).copy()
+        try:
+            opt.step()
+            raised = False
+        except (ValueError, TypeError):
+            raised = True
+            np.testing.assert_array_equal(np.asarray(p), before)
+        assert raised == general_raises, (key, value)
