@@ -41,10 +41,11 @@ def test_skipping_promotion_is_what_the_rule_gives(operands, floating):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["mul", "add", "tanh", "reuse", "sum"]), min_size=1, max_size=12),
-       st.sampled_from([np.float32, np.float64]), st.sampled_from([(), (3,), (2, 3)]))
-def test_backward_walk_gives_torchs_gradients(steps, dtype, shape):
+       st.sampled_from([(), (3,), (2, 3)]))
+def test_backward_walk_gives_torchs_gradients(steps, shape):
     """The newest-first walk over random graphs (a value used several times, broadcasting sums) gives torch's
-    gradients."""
+    gradients (in float64: the sums may run in another order, and float32 rounding of a cancelling sum differs)."""
+    dtype = np.float64
     from tests.helpers import import_torch
 
     torch = import_torch()
@@ -64,7 +65,7 @@ def test_backward_walk_gives_torchs_gradients(steps, dtype, shape):
     for ours, theirs in zip(*grads):
         assert (ours is None) == (theirs is None)
         if ours is not None:
-            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-10)
 
 
 BAD_OR_GOOD_VALUES = {"lr": [1e-3, 0.5, -1.0, True, 1, float("nan"), np.array([1e-3]), [1e-3]],
