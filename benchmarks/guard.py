@@ -15,6 +15,7 @@ the first allowance, and an element left out of the update is off by its whole c
 
 import numpy as np
 
+from tinyreg import tensor
 from tinyreg.nn import Parameter
 from tinyreg.optim import OPTIMIZERS
 
@@ -45,9 +46,9 @@ def reference_run(optimizer: str, theta_0: np.ndarray, grad: np.ndarray, steps: 
     opt = make(optimizer, [theta_0.astype(np.float64)], backend="numpy")
     (p,) = opt.param_groups[0]["params"]
     for _ in range(steps):
-        p.grad = grad.astype(np.float64)
+        p.grad = tensor(grad.astype(np.float64))
         opt.step()
-    return {"θ": np.asarray(p.data), **{name: opt.state[p][name] for name in state_names(optimizer)}}
+    return {"θ": np.asarray(p), **{name: opt.state[p][name] for name in state_names(optimizer)}}
 
 
 def check(implementation: str, got: dict, want: dict, start: dict, steps: int) -> None:

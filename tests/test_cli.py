@@ -3,6 +3,7 @@ mistake ends in one line and exit status 2, Ctrl-C in "interrupted" and 130, and
 (The tour on a machine without Fashion-MNIST: tests/test_data_sample.py.)"""
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -15,13 +16,14 @@ import numpy as np
 import pytest
 
 import tinyreg as tr
-from tinyreg.__main__ import build_parser, check_out, main
+from tinyreg.__main__ import build_parser, main
+from tinyreg.data import DataNotFoundError, write_idx
+from tinyreg.experiments.registry import EXPERIMENTS
+from tinyreg.experiments.runner import OutputError, is_tour_output, run_experiment, staged_output
 from tinyreg.explain import add_arguments as add_explain_arguments
 from tinyreg.optim.trace import cell, format_value
 
 ROOT = Path(__file__).resolve().parent.parent
-from tinyreg.data import DataNotFoundError, write_idx
-from tinyreg.experiments.registry import EXPERIMENTS
 
 
 def test_list_names_every_experiment(capsys):
@@ -128,12 +130,6 @@ def test_unknown_experiment_and_argument_are_usage_errors(capsys):
         main(["list", "--bogus"])
 
 
-def test_explain_before_it_is_built_says_so(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tinyreg.explain", None)  # as if tinyreg/explain.py did not exist
-    assert main(["explain", "--optimizer", "adamw"]) == 1
-    assert "not built yet" in capsys.readouterr().err
-
-
 def test_explain_hands_its_arguments_to_tinyreg_explain(monkeypatch):
     seen = {}
 
@@ -182,36 +178,89 @@ def test_run_takes_the_number_list_shows(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("value", ["-1", "1.5", "x"])
-def test_seed_accepts_only_what_manual_seed_accepts(capsys, value):
+def test_seed_accepts_only_what_manual_seed_accepts_in_one_line(capsys, value):
+    shown = value if value == "-1" else repr(value)  # manual_seed's own message names the int or the text
     for command in (["run", "2", "--quick"], ["tour"]):
-        with pytest.raises(SystemExit) as exit_info:
-            main([*command, "--seed", value])
-        assert exit_info.value.code == 2
-        assert f"the seed must be a non-negative integer, got '{value}'" in capsys.readouterr().err
+        assert main([*command, "--seed", value]) == 2
+        captured = capsys.readouterr()
+        assert captured.err == f"error: --seed: the seed must be a non-negative integer, got {shown}\n"
+        assert captured.out == ""
+    with pytest.raises(ValueError, match=f"the seed must be a non-negative integer, got {shown}"):
+        tr.manual_seed(-1 if value == "-1" else value)
 
 
 def refused_out(capsys, out, message, command=("run", "2", "--quick")):
     assert main([*command, "--out", str(out)]) == 2
     err = capsys.readouterr()
-    assert err.err == f"error: --out: {message}\n" and "==" not in err.out   # nothing ran
+    assert err.err == f"error: --out: {message}\n" and err.out == ""   # nothing ran
 
 
 def test_a_bad_out_is_refused_before_the_run(tmp_path, capsys):
     (tmp_path / "file").write_text("mine")
     refused_out(capsys, tmp_path / "file", f"{tmp_path / 'file'} exists and is not a folder")
-    refused_out(capsys, tmp_path / "file" / "sub", f"{tmp_path / 'file'} is not a folder", command=("tour",))
+    refused_out(capsys, tmp_path / "file" / "sub", f"cannot create the folder {tmp_path / 'file'}: File exists",
+                command=("tour",))
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("keep me")
-    refused_out(capsys, tmp_path / "notes", f"{tmp_path / 'notes'} is a folder of other files (no metrics.json of "
-                                            "an earlier run); the run would replace it")
+    refused_out(capsys, tmp_path / "notes", f"{tmp_path / 'notes'} holds files that are not an earlier run's output; "
+                                            "the run would replace them")
     assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no one may create folders")
+def test_an_out_that_cannot_be_created_is_refused_even_for_root(capsys):
+    """os.access says yes to root everywhere; creating the staging folder is the real test."""
+    assert main(["run", "2", "--quick", "--out", "/proc/tinyreg/out"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: --out: cannot create the folder /proc/tinyreg: No such file or directory\n"
+    assert not Path("/proc/tinyreg").exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
 def test_an_unwritable_out_is_refused_before_the_run(tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    refused_out(capsys, locked / "out", f"cannot write in {locked}")
+    refused_out(capsys, locked / "out", f"cannot create a folder in {locked}: Permission denied")
+
+
+def test_the_library_refuses_to_replace_a_folder_a_run_did_not_write(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="holds files that are not an earlier run's output"):
+        run_experiment("high-dim-regression", out=mine, quick=True, show_progress=False, stdout=io.StringIO())
+    assert [path.name for path in mine.iterdir()] == ["notes.txt"] and list(tmp_path.iterdir()) == [mine]
+
+
+def test_files_put_into_out_during_the_run_are_kept_and_the_new_output_is_named(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="would replace them; this run's output is in .*out.*partial"):
+        with staged_output(out) as staging:
+            (staging / "metrics.json").write_text("{}")
+            out.mkdir()
+            (out / "notes.txt").write_text("keep me")
+    assert (out / "notes.txt").read_text() == "keep me" and (staging / "metrics.json").exists()
+
+
+def test_an_earlier_runs_output_with_a_file_no_run_writes_is_not_replaced(tmp_path, capsys):
+    out, _ = earlier_run(tmp_path)
+    capsys.readouterr()
+    (out / "notes.txt").write_text("keep me")
+    refused_out(capsys, out, f"{out} holds files that are not an earlier run's output; the run would replace them")
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_run_does_not_replace_a_folder_of_other_runs_outputs(tmp_path, capsys, monkeypatch):
+    """After `run 2` and `run 5` wrote runs/NAME, `run 2 --out runs` must not replace runs/ and both with it."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("high-dim-regression", "l1-vs-l2"):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "metrics.json").write_text("{}")
+    refused_out(capsys, "runs", "runs holds files that are not an earlier run's output; the run would replace them")
+    assert sorted(path.name for path in (tmp_path / "runs").iterdir()) == ["high-dim-regression", "l1-vs-l2"]
+    # The tour's own folder names are what a tour may replace; another run's folder among them is not.
+    refused_out(capsys, "runs", "runs holds files that are not an earlier run's output; the run would replace them",
+                command=("tour",))
 
 
 def earlier_run(tmp_path):
@@ -258,9 +307,12 @@ def test_a_complete_run_replaces_the_earlier_output(tmp_path):
 
 
 def test_a_second_tour_may_write_over_the_first(tmp_path):
-    (tmp_path / "tour" / "adamw-vs-l2").mkdir(parents=True)
-    (tmp_path / "tour" / "adamw-vs-l2" / "metrics.json").write_text("{}")
-    assert check_out(tmp_path / "tour") is None
+    tour_out = tmp_path / "tour"
+    (tour_out / "adamw-vs-l2").mkdir(parents=True)
+    (tour_out / "adamw-vs-l2" / "metrics.json").write_text("{}")
+    with staged_output(tour_out, is_tour_output(["high-dim-regression", "adamw-vs-l2"])) as staging:
+        (staging / "high-dim-regression").mkdir()
+    assert [path.name for path in tour_out.iterdir()] == ["high-dim-regression"]
 
 
 def test_the_plotting_phase_says_what_it_does(tmp_path, capsys):
@@ -308,8 +360,11 @@ def test_a_real_ctrl_c_during_the_tour_ends_in_one_line_and_leaves_no_partial_ou
     """SIGINT to a real process, once the tour is under way: "interrupted", status 130, no traceback, and --out is
     left as it was (here: absent), with no staging folder beside it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    # A shell that starts the test suite in the background makes it ignore SIGINT, and children inherit that; a
+    # terminal's Ctrl-C reaches a process with the default disposition, so give the child that one.
     process = subprocess.Popen([sys.executable, "-m", "tinyreg", "tour", "--out", str(tmp_path / "tour")],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:
         if line.startswith("--- 1."):                                 # the first part runs, its folder staged
             break

@@ -12,8 +12,9 @@ from helpers import require
 
 from tinyreg.__main__ import main
 from tinyreg.data import DataNotFoundError, load_fashion_mnist, locate_fashion_mnist
-from tinyreg.data.fashion_mnist import IDX_SHA256
-from tinyreg.data.sample import SAMPLE_NOTE, load_fashion_mnist_sample, load_for_quick_run, sample_sources
+from tinyreg.data.make_sample import make_sample
+from tinyreg.data.sample import (SAMPLE_FILE, SAMPLE_NOTE, load_fashion_mnist_sample, load_for_quick_run,
+                                 sample_sources)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,10 +26,6 @@ def test_the_sample_is_stratified_uint8_images(split, per_class):
     assert np.bincount(labels).tolist() == [per_class] * 10
     assert 0 < images.mean() < 255                     # not blank
     assert len({image.tobytes() for image in images}) == len(images)
-
-
-def test_the_sample_records_the_files_it_came_from():
-    assert sample_sources() == IDX_SHA256
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +44,22 @@ def test_every_sample_image_is_a_fashion_mnist_image_with_its_label(full, split)
     assert [where.get(image.tobytes()) for image in images] == labels.tolist()
 
 
+def test_a_quick_run_uses_the_full_set_where_it_is_installed(full):
+    data, from_sample, note = load_for_quick_run(None, "test")
+    assert not from_sample and len(data.labels) == 10_000 and note.startswith("Fashion-MNIST: the full set in ")
+
+
+def test_regenerating_the_sample_gives_the_shipped_file_exactly(full, tmp_path):
+    """make_sample is the recipe of the shipped file: the same images and labels bit for bit, and the same sources."""
+    regenerated = tmp_path / "sample.npz"
+    make_sample(out=regenerated)
+    with np.load(regenerated, allow_pickle=False) as new, np.load(SAMPLE_FILE, allow_pickle=False) as shipped:
+        assert sorted(new.files) == sorted(shipped.files)
+        for name in shipped.files:
+            assert new[name].dtype == shipped[name].dtype and np.array_equal(new[name], shipped[name]), name
+        assert sample_sources() == json.loads(str(new["sources"])) and len(sample_sources()) == 4
+
+
 def without_default_data(monkeypatch, tmp_path):
     monkeypatch.delenv("TINYREG_DATA", raising=False)
     monkeypatch.setattr("tinyreg.data.fashion_mnist.DEBIAN_DIR", tmp_path / "nowhere")
@@ -54,8 +67,8 @@ def without_default_data(monkeypatch, tmp_path):
 
 def test_quick_runs_fall_back_to_the_sample_only_when_nothing_names_a_place(monkeypatch, tmp_path):
     without_default_data(monkeypatch, tmp_path)
-    data, note = load_for_quick_run(None, "test")
-    assert note == SAMPLE_NOTE and len(data.labels) == 1000
+    data, from_sample, note = load_for_quick_run(None, "test")
+    assert from_sample and note == SAMPLE_NOTE and len(data.labels) == 1000
     with pytest.raises(DataNotFoundError, match="from the path argument"):
         load_for_quick_run(tmp_path, "test")                     # --data is authoritative
     monkeypatch.setenv("TINYREG_DATA", str(tmp_path))

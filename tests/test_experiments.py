@@ -78,54 +78,131 @@ def test_dropout_narrows_the_generalisation_gap(quick_run):
 
 
 # 4. adamw-vs-l2 -------------------------------------------------------------------------------------------------------
-def test_grids_cover_every_optimizer(quick_run):
-    grid = quick_run("adamw-vs-l2")
-    assert list(grid["grids"]) == ["SGD (L2)", "SGDW", "Adam (L2)", "AdamW"]
-    for name, g in grid["grids"].items():
-        errors = np.asarray(g["test_error"])
-        assert errors.shape == (len(g["weight_decays"]), len(g["lrs"])) and g["weight_decays"][0] == 0
-        assert grid["lessons"][name]["best"]["test_error"] == errors.min()
+def test_grids_cover_every_panel_with_mean_spread_and_best_lambda(quick_run):
+    metrics = quick_run("adamw-vs-l2")
+    assert list(metrics["panels"]) == ["SGD + L2", "SGDW", "Adam + L2", "AdamW", "AdamW (torch form)"]
+    assert len(metrics["seeds"]) >= 2
+    for name, p in metrics["panels"].items():
+        mean, std = np.asarray(p["test_error"]["mean"]), np.asarray(p["test_error"]["std"])
+        assert mean.shape == std.shape == (len(p["weight_decays"]), len(p["lrs"])) and 0 not in p["weight_decays"]
+        assert len(p["no_decay"]["test_error"]["mean"]) == len(p["lrs"])  # λ = 0: its own baseline row
+        assert (std >= 0).all() and std.max() > 0  # a spread over seeds that did differ
+        # best λ per lr and the best cell, recomputed from the seed-averaged grid
+        rows = mean.argmin(axis=0)
+        assert p["best_lambda_per_lr"] == [p["weight_decays"][i] for i in rows]
+        assert p["best_lambda_at_edge"] == [i in (0, len(p["weight_decays"]) - 1) for i in rows]
+        slope = np.polyfit(np.log(p["lrs"]), np.log(p["best_lambda_per_lr"]), 1)[0]
+        assert p["best_lambda_slope"] == pytest.approx(slope)
+        assert p["best"]["test_error"] == pytest.approx(mean.min())
+        assert np.mean(p["best"]["per_seed"]) == pytest.approx(mean.min())
+        assert len(p["best"]["per_seed"]) == len(metrics["seeds"]) and p["best"]["std"] >= 0
+    decoupled = metrics["panels"]["AdamW"]["options"], metrics["panels"]["AdamW (torch form)"]["options"]
+    assert decoupled == ({"decay": "paper"}, {"decay": "decoupled"})
 
 
-@pytest.mark.parametrize("coupled, decoupled", [("SGD (L2)", "SGDW"), ("Adam (L2)", "AdamW")])
-def test_cost_of_l2_grows_with_the_learning_rate_decoupled_does_not(quick_run, coupled, decoupled):
-    """The separability lesson in the form a 3 × 3 grid can show: with L2 the decay a weight receives is α·λ (over
-    √v̂ in Adam), so a large λ hurts more at a large α; decoupled decay's cost does not depend on α."""
-    grid = quick_run("adamw-vs-l2")
-
-    def rise(name):
-        errors = np.asarray(grid["grids"][name]["test_error"])
-        cost = errors[-1] - errors[0]  # largest λ minus λ = 0, per learning rate (recomputed from the grid)
-        assert cost.tolist() == grid["lessons"][name]["cost_of_largest_decay"]
-        return cost[-1] - cost[0]
-
-    assert rise(coupled) > 0.01  # more than one point of test error
-    assert abs(rise(decoupled)) < 0.015
-    assert rise(coupled) > rise(decoupled)
+def test_cells_with_no_decay_are_the_same_run_in_every_adam_panel(quick_run):
+    """Adam + L2, AdamW and torch-form AdamW with λ = 0 are one algorithm from the same weights and batches, and
+    their cells are trained side by side in one batched model: equal errors show the cells do not leak into each
+    other (a cell's gradient is its own) and that the λ = 0 row is where the code says."""
+    panels = quick_run("adamw-vs-l2")["panels"]
+    baseline = panels["Adam + L2"]["no_decay"]["test_error"]["mean"]
+    assert panels["AdamW"]["no_decay"]["test_error"]["mean"] == baseline
+    assert panels["AdamW (torch form)"]["no_decay"]["test_error"]["mean"] == baseline
 
 
-def test_summary_names_the_best_nonzero_decay_and_an_undefined_correlation():
-    """Hand-made grids: 'separable' has λ = 0 best overall and the same best λ > 0 at every lr (no correlation
-    exists), 'diagonal' has a best λ falling tenfold per tenfold lr (correlation exactly −1)."""
-    lrs, decays = [1e-3, 1e-2, 1e-1], [0, 1e-4, 1e-3, 1e-2]
-    separable = [[0.10, 0.10, 0.10], [0.12, 0.12, 0.12], [0.15, 0.15, 0.15], [0.20, 0.20, 0.20]]
-    diagonal = [[0.30, 0.30, 0.30], [0.30, 0.30, 0.10], [0.30, 0.10, 0.30], [0.10, 0.30, 0.30]]
-    grids = {name: {"lrs": lrs, "weight_decays": decays, "test_error": errors, "options": {}}
-             for name, errors in (("SGD (L2)", diagonal), ("SGDW", separable), ("Adam (L2)", diagonal),
-                                  ("AdamW", separable))}
-    lessons = adamw_vs_l2.lessons(grids)
-    assert lessons["AdamW"]["best"]["weight_decay"] == 0
-    assert lessons["AdamW"]["best_decay_per_lr"] == [1e-4, 1e-4, 1e-4]
-    assert lessons["AdamW"]["decay_lr_correlation"] is None
-    assert lessons["Adam (L2)"]["best_decay_per_lr"] == [1e-2, 1e-3, 1e-4]
-    assert lessons["Adam (L2)"]["decay_lr_correlation"] == pytest.approx(-1.0)
-    metrics = {"config": {"data": "hand-made", "epochs": 1, "widths": [784, 128, 10]}, "grids": grids,
-               "lessons": lessons}
-    lines = {line.split()[0]: line for line in adamw_vs_l2.summarize(metrics) if "best λ > 0 per lr" in line}
-    assert ("best λ > 0 per lr ['0.0001', '0.0001', '0.0001'] (corr(log lr, log λ*) undefined: the same λ* at "
-            "every lr)") in lines["AdamW"] and "+0.00" not in lines["AdamW"]
-    assert "best λ > 0 per lr ['0.01', '0.001', '0.0001'] (corr(log lr, log λ*) = -1.00)" in lines["Adam"]
-    assert json.loads(json.dumps(lessons))["AdamW"]["decay_lr_correlation"] is None  # null in metrics.json
+def test_quick_run_states_every_claim(quick_run):
+    metrics = quick_run("adamw-vs-l2")
+    claims = metrics["claims"]
+    assert len(claims) == 2 * len(metrics["panels"]) + 1
+    assert all(set(c) == {"claim", "shown", "evidence"} and isinstance(c["shown"], bool) for c in claims)
+    assert "AdamW's best cell beats Adam + L2's best cell" in claims[-1]["claim"]
+    summary = adamw_vs_l2.summarize(metrics)
+    for c in claims:
+        assert any(c["claim"] in line and ("[shown]" in line) == c["shown"] for line in summary)
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(layer_norm):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
+    models = [adamw_vs_l2.cell_model(5, 4, 3, layer_norm) for _ in range(3)]  # three different initialisations
+    stack = adamw_vs_l2.CellStack(models)
+    stack.loss(x, y).backward()
+    stacked = [np.asarray(p.grad).copy() for m in models for p in m.parameters()]
+    logits = np.asarray(stack(tr.tensor(x)))
+    for model in models:
+        model.zero_grad()
+    for k, model in enumerate(models):
+        alone = model(tr.tensor(x))
+        np.testing.assert_allclose(logits[k], np.asarray(alone), rtol=1e-5, atol=1e-6)
+        nn.functional.cross_entropy(alone, tr.tensor(y)).backward()
+    for got, expected in zip(stacked, [np.asarray(p.grad) for m in models for p in m.parameters()]):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    alone = [float((np.asarray(m(tr.tensor(x))).argmax(axis=1) != y).mean()) for m in models]
+    models[1][-1].weight = nn.Parameter(np.full((3, 4), np.nan, dtype=np.float32))  # cell 1 diverged
+    errors = adamw_vs_l2.CellStack(models).errors(x, y, chunk=4)
+    assert errors.tolist() == [alone[0], 1.0, alone[2]]  # scored as all wrong; the others as when alone
+
+
+LRS, DECAYS = [1e-3, 1e-2, 1e-1, 1.0], [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+
+
+def diagonal_grid(shift=0):
+    """Test error lowest where λ·lr = 1e-4·10^shift (one row down per column to the right), higher away from it."""
+    return np.array([[0.2 + 0.01 * abs(i + j - 4 - shift) for j in range(len(LRS))] for i in range(len(DECAYS))])
+
+
+def test_best_lambda_on_a_diagonal_has_slope_minus_one():
+    best = adamw_vs_l2.best_lambda(diagonal_grid(), LRS, DECAYS)
+    assert best["best_lambda_per_lr"] == [1e-1, 1e-2, 1e-3, 1e-4]
+    assert best["best_lambda_slope"] == pytest.approx(-1.0)
+    assert best["best_lambda_intercept"] == pytest.approx(np.log(1e-4))
+    assert best["best_lambda_at_edge"] == [False] * 4
+
+
+def test_best_lambda_on_a_separable_grid_has_slope_zero():
+    by_decay, by_lr = np.array([0.05, 0.02, 0.0, 0.01, 0.03, 0.06]), np.array([0.10, 0.03, 0.0, 0.08])
+    best = adamw_vs_l2.best_lambda(0.15 + by_decay[:, None] + by_lr[None, :], LRS, DECAYS)
+    assert best["best_lambda_per_lr"] == [1e-3] * 4
+    assert best["best_lambda_slope"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_best_lambda_at_the_grids_edge_is_flagged():
+    best = adamw_vs_l2.best_lambda(diagonal_grid(shift=-2), LRS, DECAYS)  # the diagonal leaves the grid at lr 1
+    assert best["best_lambda_per_lr"] == [1e-3, 1e-4, 1e-5, 1e-5]
+    assert best["best_lambda_at_edge"] == [False, False, True, True]
+
+
+def test_onset_is_the_first_lambda_one_point_above_no_decay():
+    """Column 0 rises past +1 point at 1e-2, column 1 at 1e-3, column 2 never (at most 0.9 points): onsets 1e-2,
+    1e-3, None; the slope is fitted over the two defined ones, −1 per decade."""
+    errors = np.array([[0.200, 0.200, 0.200], [0.205, 0.230, 0.205], [0.250, 0.300, 0.209]])
+    onset = adamw_vs_l2.onset_lambda(errors, np.full(3, 0.2), [1e-2, 1e-1, 1.0], [1e-4, 1e-3, 1e-2])
+    assert onset["onset_lambda_per_lr"] == [1e-2, 1e-3, None]
+    assert onset["onset_lambda_slope"] == pytest.approx(-1.0)
+    single = adamw_vs_l2.onset_lambda(errors[:, 2:], np.full(1, 0.2), [1.0], [1e-4, 1e-3, 1e-2])
+    assert single["onset_lambda_slope"] is None
+
+
+def test_claims_follow_the_slopes_and_the_paired_seed_difference():
+    """Per-seed grids made by hand: coupled panels on a diagonal, decoupled ones separable; AdamW's best cell beats
+    Adam + L2's in every seed by 1 point. Then the same with the patterns swapped: every slope claim fails."""
+    separable = np.array([[0.2 + 0.01 * abs(i - 2) for _ in LRS] for i in range(len(DECAYS))])
+
+    def panel_metrics(name, grid):
+        panel = adamw_vs_l2.PANELS[name]._replace(lrs=tuple(LRS), weight_decays=tuple(DECAYS))
+        offset = -0.01 if name == "AdamW" else 0.0
+        per_seed = np.stack([np.vstack([np.full(len(LRS), 0.3), grid + offset + 0.001 * s]) for s in range(3)])
+        return adamw_vs_l2.panel_metrics(panel, per_seed, np.zeros_like(per_seed))
+
+    for swap in (False, True):
+        panels = {name: panel_metrics(name, diagonal_grid() if panel.coupled != swap else separable)
+                  for name, panel in adamw_vs_l2.PANELS.items()}
+        claims = adamw_vs_l2.claims(panels)
+        assert [c["shown"] for c in claims[:5]] == [not swap] * 5, [c["evidence"] for c in claims[:5]]
+        assert all(c["shown"] for c in claims[5:10])  # 0.2 against 0.3 without decay
+        assert claims[-1]["shown"] and "-1.00 ± 0.00 points" in claims[-1]["evidence"]
+        assert panels["AdamW"]["best"]["std"] == pytest.approx(0.001)
 
 
 # 5. l1-vs-l2 ----------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from hypothesis.extra import numpy as hnp
 import tinyreg as tr
 from tinyreg import nn
 from tinyreg.serialization import load, save
+from tinyreg.umask import current_umask
 
 # ---- strategies and an exact comparison --------------------------------------------------------------------------
 ARRAY_DTYPES = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8, np.bool_,
@@ -134,6 +135,14 @@ def test_a_failure_during_save_leaves_the_old_file_intact(tmp_path, monkeypatch)
     assert_identical(load(path), old)
 
 
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(FileNotFoundError) as error:
+        save({"x": 1}, missing / "state.npz")
+    assert error.value.filename == str(missing) and ".tmp" not in str(error.value), error.value
+    assert str(missing) in str(error.value) and "No such file or directory" in str(error.value)
+
+
 def test_unsupported_objects_are_refused_before_touching_the_file(tmp_path):
     path = tmp_path / "state.npz"
     save({"ok": 1}, path)
@@ -184,8 +193,14 @@ def test_files_not_written_by_save_are_refused_without_running_code(tmp_path):
         with pytest.raises(ValueError, match=message):
             load(tmp_path / name)
     assert not marker.exists()
-    with pytest.raises(FileNotFoundError, match="no such file"):
+
+
+def test_a_file_that_cannot_be_opened_raises_what_open_raises_not_corruption(tmp_path):
+    """The environment's errors (as torch.load reports them) are not the documented ValueError of a damaged file."""
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No such file or directory: '{tmp_path / 'missing.npz'}'")):
         load(tmp_path / "missing.npz")
+    with pytest.raises(IsADirectoryError, match=re.escape(f"Is a directory: '{tmp_path}'")):
+        load(tmp_path)
 
 
 class _CreatesFileWhenUnpickled:
@@ -315,6 +330,18 @@ def test_a_member_zipfile_cannot_read_raises_the_documented_error(tmp_path, case
         load(path)
 
 
+def test_a_member_placed_before_the_files_start_is_the_documented_error(tmp_path):
+    """zipfile shifts every member by what the end record says precedes the directory; a lie there puts the first
+    member at offset -1, where seeking is an OSError (which tr.load leaves to the environment's errors)."""
+    path = write_crafted(tmp_path / "shifted.npz", ONE_ARRAY, {"x.npy": npy(np.arange(4.0))})
+    data = bytearray(path.read_bytes())
+    (directory_offset,) = struct.unpack_from("<I", data, len(data) - 6)  # the end record's offset of the directory
+    struct.pack_into("<I", data, len(data) - 6, directory_offset + 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="shifted.npz.*'__structure__.npy' starts at offset -1"):
+        load(path)
+
+
 def test_a_compressed_member_is_refused_before_it_is_expanded(tmp_path):
     path = write_zip(tmp_path / "deflated.npz", {"__structure__.npy": structure_npy(ONE_ARRAY),
                                                  "x.npy": npy(np.zeros(10_000))}, zipfile.ZIP_DEFLATED)
@@ -381,7 +408,7 @@ FUZZ_OBJECT = {"model": {"w": np.arange(6.0).reshape(2, 3), "b": tr.tensor(np.on
                "state": {0: {"step": np.int64(3), "exp_avg": np.asfortranarray(np.arange(6, dtype=np.int16)
                                                                                 .reshape(2, 3))}},
                "lr": 0.1, "nan": math.nan, "inf": -math.inf, "name": "run", "t": (1, None, [True, "x"])}
-FLIPS, RANDOM_MEMBERS = 1500, 300  # counts reported in docs/reliability.md
+FLIPS, RANDOM_MEMBERS = 1500, 300
 
 
 def overwrite(path, data):
@@ -440,21 +467,29 @@ def random_npy_member(rng):
     return npy_member(header, rng.bytes(size), version=pick([(1, 0), (2, 0), (3, 0)], [(9, 0)]))
 
 
+def numpy_reads_exactly(member):
+    """The array NumPy's own reader (the oracle for what is well formed) reads from ``member`` using every byte of it,
+    else None."""
+    buffer = io.BytesIO(member)
+    try:
+        array = np.lib.format.read_array(buffer, allow_pickle=False)
+    except Exception:
+        return None
+    return array if buffer.read() == b"" else None
+
+
 def test_random_crafted_members_load_as_numpy_reads_them_or_raise_the_documented_error(tmp_path):
     rng = np.random.default_rng(14)
     loaded = 0
     for i in range(RANDOM_MEMBERS):
         member = random_npy_member(rng)
         path = write_crafted(tmp_path / f"crafted{i}.npz", ONE_ARRAY, {"x.npy": member})
-        try:
-            expected = np.lib.format.read_array(io.BytesIO(member), allow_pickle=False)
-            assert io.BytesIO(member).read() == member  # numpy's reader is the oracle for what is well formed
-        except Exception:
-            expected = None
+        expected = numpy_reads_exactly(member)
         try:
             result = load(path)
         except ValueError as err:
             assert path.name in str(err), err
+            assert expected is None, f"refused a member numpy reads: {member[:80]!r}"
             continue
         assert expected is not None, f"loaded a member numpy refuses: {member[:80]!r}"
         assert_identical(result, expected)
@@ -544,16 +579,10 @@ def test_a_save_in_progress_keeps_its_temporary_file(tmp_path):
 def test_overwriting_keeps_the_file_mode(tmp_path, mode):
     path = tmp_path / "state.npz"
     save({"x": 1}, path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()  # a new file: what open() would give
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~current_umask()  # a new file: what open() would give
     path.chmod(mode)
     save({"x": 2}, path)
     assert stat.S_IMODE(path.stat().st_mode) == mode and load(path) == {"x": 2}
-
-
-def _umask():
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
 
 
 def test_saving_through_a_symlink_writes_its_target(tmp_path):

@@ -1,19 +1,20 @@
 """``python -m tinyreg``: the command line (the tour, list, run, explain).
 
 A user's mistake ends in one line on stderr and exit status 2, never a traceback: argparse checks the arguments,
-:func:`check_out` checks ``--out`` before anything runs, missing or damaged data is a ``DataError``. Ctrl-C prints
+``--seed`` gets manual_seed's own check, an ``--out`` the run may not replace or cannot write is an ``OutputError``
+raised before anything runs, missing or damaged data is a ``DataError``. Ctrl-C prints
 "interrupted" and exits with 130 (128 + SIGINT, the shell's convention); a run's output appears only when the run is
 complete (see :func:`tinyreg.experiments.runner.staged_output`).
 """
 
 import argparse
 import importlib
-import os
 import sys
-from pathlib import Path
 
 from tinyreg.data import DataError
 from tinyreg.experiments.registry import EXPERIMENTS
+from tinyreg.experiments.runner import OutputError, run_experiment
+from tinyreg.random import check_seed
 
 DESCRIPTION = """\
 tinyreg: see how regularization acts in training, equation by equation.
@@ -38,48 +39,17 @@ def experiment_name(text: str) -> str:
                                      "from `python -m tinyreg list`")
 
 
-def seed(text: str) -> int:
-    """argparse type of ``--seed``: what ``tr.manual_seed`` accepts, a non-negative integer."""
+def parse_seed(text: str) -> int:
+    """``--seed``'s value, if ``tr.manual_seed`` accepts it (its own check); else ValueError saying why."""
     try:
         value = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, got {text!r}")
-    return value
-
-
-def earlier_output(folder: Path) -> bool:
-    """Whether ``folder`` is what a run wrote (it holds a metrics.json) or the tour wrote (only such folders)."""
-    if (folder / "metrics.json").is_file():
-        return True
-    entries = list(folder.iterdir())
-    return bool(entries) and all(entry.is_dir() and earlier_output(entry) for entry in entries)
-
-
-def check_out(out: Path):
-    """The reason ``out`` cannot receive a run's output, or None.
-
-    The run replaces ``out`` as a whole when it is complete, so ``out`` must be new, empty, or the output of an
-    earlier run or tour (:func:`earlier_output`): never a folder of other files, and never a file. Its parent must be a
-    folder we may write in (or creatable in one), since the run is staged beside it.
-    """
-    if out.exists() and not out.is_dir():
-        return f"{out} exists and is not a folder"
-    if out.is_dir() and any(out.iterdir()) and not earlier_output(out):
-        return f"{out} is a folder of other files (no metrics.json of an earlier run); the run would replace it"
-    parent = out.resolve().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"{parent} is not a folder"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot write in {parent}"
-    return None
+        value = text  # not an integer: check_seed names it
+    return check_seed(value)
 
 
 def add_seed_and_out(parser, out_help: str) -> None:
-    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+    parser.add_argument("--seed", default="0", metavar="S",
                         help="every run is deterministic for a given seed, a non-negative integer (default 0)")
     parser.add_argument("--out", metavar="DIR", help=out_help)
 
@@ -115,14 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _explain(argv: list) -> int:
-    try:
-        explain = importlib.import_module("tinyreg.explain")
-    except ModuleNotFoundError as err:
-        if err.name != "tinyreg.explain":
-            raise
-        print("python -m tinyreg explain: not built yet (tinyreg/explain.py does not exist in this version).",
-              file=sys.stderr)
-        return 1
+    explain = importlib.import_module("tinyreg.explain")
     parser = argparse.ArgumentParser(prog="python -m tinyreg explain", description=explain.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_arguments(parser)
@@ -138,7 +101,6 @@ def _list() -> int:
 
 
 def _run(args) -> int:
-    from tinyreg.experiments.runner import run_experiment
     run_experiment(args.name, seed=args.seed, out=args.out, quick=args.quick, data=args.data,
                    show_progress=not args.no_progress)
     return 0
@@ -146,7 +108,7 @@ def _run(args) -> int:
 
 def _tour(args) -> int:
     from tinyreg.experiments.tour import tour
-    tour(seed=getattr(args, "seed", 0), out=getattr(args, "out", None))
+    tour(seed=args.seed, out=args.out)
     return 0
 
 
@@ -161,13 +123,19 @@ def main(argv=None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "list":
             return _list()
+        if args.command is None:  # the tour is the default command
+            args = parser.parse_args(["tour"])
         if args.command == "run" and args.out is None:
             args.out = f"runs/{args.name}"
-        problem = None if getattr(args, "out", None) is None else check_out(Path(args.out))
-        if problem is not None:
-            print(f"error: --out: {problem}", file=sys.stderr)
+        try:
+            args.seed = parse_seed(args.seed)
+        except ValueError as err:
+            print(f"error: --seed: {err}", file=sys.stderr)
             return 2
         return _run(args) if args.command == "run" else _tour(args)
+    except OutputError as err:  # raised before anything runs
+        print(f"error: --out: {err}", file=sys.stderr)
+        return 2
     except DataError as err:  # missing or damaged Fashion-MNIST: the message names the place and the remedy
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -16,10 +16,15 @@ def manual_seed(seed: int) -> np.random.Generator:
 
     Reseeding in place (rather than making a new Generator) keeps any reference a caller already holds valid.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
-    _generator.bit_generator.state = np.random.PCG64(int(seed)).state
+    _generator.bit_generator.state = np.random.PCG64(check_seed(seed)).state
     return _generator
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int if it is a seed :func:`manual_seed` accepts, a non-negative integer; else ValueError."""
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"the seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
 
 
 def generator() -> np.random.Generator:

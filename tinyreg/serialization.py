@@ -18,8 +18,9 @@ Loading never runs code (no pickle: object arrays are refused both ways) and rea
 refers to, each once. Members are stored uncompressed, and each member's size in the zip directory is checked
 against its ``.npy`` header and against the file's size (all members read together included) before a byte of its
 data is read, so no file can make ``load`` hold more array data than the file's own size. Anything wrong with a
-file (truncated, a flipped byte caught by the zip's CRC-32 checksums, a crafted member or structure) raises
-``ValueError`` naming it, and nothing else. Nesting is limited to ``MAX_DEPTH`` levels both ways.
+file's content (truncated, a flipped byte caught by the zip's CRC-32 checksums, a crafted member or structure)
+raises ``ValueError`` naming it, and nothing else; a file that cannot be opened raises what ``open`` raises.
+Nesting is limited to ``MAX_DEPTH`` levels both ways.
 
 Saving writes a temporary file ``.<name>.<random>.tmp`` in the same directory, flushes it to disk and only then
 renames it over ``path`` (``os.replace`` is atomic), so an error or a crash during ``save`` leaves any previous file
@@ -47,6 +48,7 @@ except ImportError:  # no flock (Windows): a save cannot tell a killed save's le
 import numpy as np
 
 from tinyreg.tensor import Tensor
+from tinyreg.umask import current_umask
 
 FORMAT = "tinyreg.save"
 VERSION = 1
@@ -151,6 +153,8 @@ class _Reader:
         # Overlapping members (one quoting another's zip entry inside its data) could each fit in the file yet
         # together claim many times its size; members that do not overlap cannot.
         self.claimed += info.compress_size
+        if info.header_offset < 0:  # zipfile would seek there: an OSError, which would look like the environment's
+            raise ValueError(f"member {name!r} starts at offset {info.header_offset}, before the file's start")
         if (info.file_size != info.compress_size or info.header_offset + info.compress_size > self.file_size
                 or self.claimed > self.file_size):
             raise ValueError(f"member {name!r} claims {info.file_size} bytes ({info.compress_size} stored at offset "
@@ -264,7 +268,10 @@ def save(obj, path):
     directory, name = os.path.split(path)
     _remove_killed_saves_temporaries(directory, name)
     mode = _file_mode(path)
-    fd, tmp_path = _create_locked_temporary(directory, name)
+    try:
+        fd, tmp_path = _create_locked_temporary(directory, name)
+    except OSError as err:  # name the folder the user chose, not the temporary file's invented name
+        raise OSError(err.errno, f"tr.save: cannot create a file in this folder ({err.strerror})", directory) from None
     try:
         with os.fdopen(fd, "wb", closefd=False) as f:  # fd stays open, and so locked, until the rename is done
             with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -337,9 +344,7 @@ def _file_mode(path):
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~current_umask()
 
 
 def _fsync_directory(directory):
@@ -364,28 +369,35 @@ def _open_zip(f):
 
 
 def load(path):
-    """Read an object written by :func:`save`. Never unpickles; a damaged file raises ValueError naming ``path``."""
+    """Read an object written by :func:`save`. Never unpickles; a damaged file raises ValueError naming ``path``.
+
+    A file that cannot be opened raises what ``open`` raises (FileNotFoundError, IsADirectoryError,
+    PermissionError), as ``torch.load`` does: that is the environment, not the file's content.
+    """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"tr.load: no such file: {path!r}")
-    try:
-        with open(path, "rb") as f, _open_zip(f) as archive:
-            if STRUCTURE + ".npy" not in archive.namelist():
-                raise ValueError(f"it has no {STRUCTURE} entry, so it was not written by tr.save")
-            reader = _Reader(archive, os.fstat(f.fileno()).st_size)
-            structure_bytes = reader.array(STRUCTURE)
-            if structure_bytes.dtype != np.uint8 or structure_bytes.ndim != 1:
-                raise ValueError(f"its {STRUCTURE} entry is {structure_bytes.dtype} {structure_bytes.shape}, "
-                                 f"not UTF-8 bytes")
-            try:
-                structure = json.loads(structure_bytes.tobytes().decode("utf-8"))
-            except RecursionError:
-                raise ValueError(f"its {STRUCTURE} JSON is nested too deeply to parse") from None
-            if not isinstance(structure, dict) or structure.get("format") != FORMAT:
-                raise ValueError(f"its {STRUCTURE} entry is not a {FORMAT} record")
-            if structure.get("version") != VERSION:
-                raise ValueError(f"format version {structure.get('version')!r} is not supported (expected {VERSION})")
-            return reader.decode(structure["root"])
-    except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile) as err:
-        raise ValueError(f"tr.load: {path!r} is not a readable tinyreg save file (corrupt or truncated?): "
-                         f"{type(err).__name__}: {err}") from err
+    with open(path, "rb") as f:
+        try:
+            return _load_archive(f)
+        except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"tr.load: {path!r} is not a readable tinyreg save file (corrupt or truncated?): "
+                             f"{type(err).__name__}: {err}") from err
+
+
+def _load_archive(f):
+    with _open_zip(f) as archive:
+        if STRUCTURE + ".npy" not in archive.namelist():
+            raise ValueError(f"it has no {STRUCTURE} entry, so it was not written by tr.save")
+        reader = _Reader(archive, os.fstat(f.fileno()).st_size)
+        structure_bytes = reader.array(STRUCTURE)
+        if structure_bytes.dtype != np.uint8 or structure_bytes.ndim != 1:
+            raise ValueError(f"its {STRUCTURE} entry is {structure_bytes.dtype} {structure_bytes.shape}, "
+                             f"not UTF-8 bytes")
+        try:
+            structure = json.loads(structure_bytes.tobytes().decode("utf-8"))
+        except RecursionError:
+            raise ValueError(f"its {STRUCTURE} JSON is nested too deeply to parse") from None
+        if not isinstance(structure, dict) or structure.get("format") != FORMAT:
+            raise ValueError(f"its {STRUCTURE} entry is not a {FORMAT} record")
+        if structure.get("version") != VERSION:
+            raise ValueError(f"format version {structure.get('version')!r} is not supported (expected {VERSION})")
+        return reader.decode(structure["root"])

@@ -56,7 +56,7 @@ def assert_backends_bit_identical(cls, group_settings, dtype, shapes, seed, step
             optimizer = cls(groups_of(params, group_settings), backend=backend, parallel=parallel)
             for t, grads in enumerate(grad_steps):
                 for p, g, s in zip(params, grads, skip[t]):
-                    p.grad = None if s else np.array(g)
+                    p.grad = None if s else tr.tensor(g)
                 optimizer.step()
             results.append(snapshot(optimizer, params))
     for other in results[1:]:
@@ -135,7 +135,7 @@ def assert_matches_torch(cls, group_settings, dtype, shapes, seed, *, decoupled_
             for q, b in zip(theirs_params, before):
                 q.copy_(torch.from_numpy(b["param"]))
         for p, q, g in zip(params, theirs_params, grads):
-            p.grad, q.grad = np.array(g), torch.tensor(np.array(g))
+            p.grad, q.grad = tr.tensor(g), torch.tensor(np.array(g))
         arguments = [(group, ours.step_arguments(group, {"step": _steps(ours, before[k], group),
                                                          **{n: before[k].get(n, i) for n, i in
                                                             ours.scalar_state.items()}}))

@@ -23,10 +23,10 @@ def test_the_trace_records_what_the_kernel_wrote(name, decay, dtype):
     watch = [(w, (0, 0)), (w, (2, 1))]
     with trace(optimizer, watch) as tape:
         for _ in range(4):
-            w.grad = rng.standard_normal((3, 2)).astype(dtype)
+            w.grad = tr.tensor(rng.standard_normal((3, 2)).astype(dtype))
             optimizer.step()
             for element, (_, index) in zip(tape.steps[-1].elements, watch):
-                assert element["theta_t"].tobytes() == w.data[index].tobytes()
+                assert element["theta_t"].tobytes() == np.asarray(w)[index].tobytes()
                 assert element["lambda_eff"] is not None
     assert tape.to_dict()["reference"] == f"tinyreg.optim.{optimizer.reference_step.__module__.split('.')[-1]}." \
                                           f"{optimizer.reference_step.__name__}"
@@ -61,7 +61,7 @@ def test_effective_decay_reports_each_optimizers_lambda_eff(name, decay):
     p = tr.nn.Parameter(np.linspace(-1, 1, 4))
     optimizer = OPTIMIZERS[name]([p], lr=0.01, weight_decay=0.1, decay=decay)
     for _ in range(2):
-        p.grad = np.array([10.0, 1.0, 0.1, 0.01])
+        p.grad = tr.tensor([10.0, 1.0, 0.1, 0.01], dtype=tr.float64)
         optimizer.step()
     report = tr.optim.effective_decay(optimizer)
     rate = report.rates["params[0]"]

@@ -203,6 +203,42 @@ def test_sgd_momentum_switched_off_mid_training_like_torch(backend):
     np.testing.assert_array_equal(np.asarray(ours[0]), theirs[0].detach().numpy())
 
 
+@pytest.mark.parametrize("name", sorted(tr.optim.OPTIMIZERS))
+def test_a_step_counts_one_write_of_each_parameter_it_updates(name):
+    """Like torch's in-place updates: a graph that saved a parameter before step() refuses to backward; a parameter
+    the step skips (no gradient) is not written, so a graph that saved only it still backwards."""
+    a, b = params((3,), (2,))
+    opt = tr.optim.OPTIMIZERS[name]([a, b], lr=0.1)
+    give_grads([a])
+    saved_a, saved_b = (a * a).sum(), (b * b).sum()
+    opt.step()
+    assert (a._version, b._version) == (1, 0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved_a.backward()
+    saved_b.backward()
+    np.testing.assert_array_equal(np.asarray(b.grad), 2 * np.asarray(b))
+
+
+@pytest.mark.parametrize("adopted", [True, False])
+def test_zero_grad_keeping_the_tensors_zeroes_them_in_place_like_torch(adopted):
+    """set_to_none=False: the same .grad Tensor, zeroed, one write counted (torch's grad.zero_()), whether it is
+    still the flat buffer's view (one fill) or a Tensor assigned since the last step."""
+    torch = import_torch()
+    a, = params((3,))
+    ta = torch.tensor(np.array(a), requires_grad=True)
+    opt, t_opt = tr.optim.SGD([a], lr=0.1), torch.optim.SGD([ta], lr=0.1)
+    give_grads([a])
+    opt.step()
+    if not adopted:
+        give_grads([a], seed=2)
+    ta.grad = torch.tensor(np.array(a.grad))
+    grad, version, t_grad, t_version = a.grad, a.grad._version, ta.grad, ta.grad._version
+    opt.zero_grad(set_to_none=False)
+    t_opt.zero_grad(set_to_none=False)
+    assert a.grad is grad and np.all(np.asarray(grad) == 0) and ta.grad is t_grad
+    assert grad._version - version == ta.grad._version - t_version == 1
+
+
 def test_zero_grad_semantics():
     a, b = params((3,), (2,))
     opt = tr.optim.SGD([a, b], lr=0.1)

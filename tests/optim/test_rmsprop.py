@@ -38,7 +38,7 @@ def test_centered_eps_sits_outside_the_root():
     import tinyreg as tr
     p = tr.nn.Parameter(np.zeros(1))
     opt = RMSprop([p], lr=1.0, alpha=0.5, eps=0.25, centered=True)
-    p.grad = np.ones(1)
+    p.grad = tr.ones(1, dtype=tr.float64)
     opt.step()
     # v = 0.5, a = 0.5, v − a² = 0.25, avg = 0.5 + 0.25: θ = −1/0.75
-    assert p.data[0] == -1 / 0.75
+    assert np.asarray(p)[0] == -1 / 0.75

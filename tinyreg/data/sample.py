@@ -13,6 +13,7 @@ this sample. Full runs always need the full set.
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,18 +45,26 @@ def sample_sources():
         return json.loads(str(sample["sources"]))
 
 
-def load_for_quick_run(path=None, split="train"):
-    """``(data, note)`` for a quick run: the full ``split`` when it is where :func:`fashion_mnist_dir` looks, else,
-    if nothing chose that place (no ``path``, no ``$TINYREG_DATA``), the shipped sample. ``note`` is one line saying
-    which, for the run's output."""
+class QuickRunData(NamedTuple):
+    """What :func:`load_for_quick_run` found: the split, whether it is the shipped sample, and a line saying which."""
+
+    data: LabeledImages
+    from_sample: bool
+    note: str
+
+
+def load_for_quick_run(path=None, split="train") -> QuickRunData:
+    """The full ``split`` when it is where :func:`fashion_mnist_dir` looks, else, if nothing chose that place (no
+    ``path``, no ``$TINYREG_DATA``), the shipped sample; with a note for the run's output saying which."""
     directory, _ = fashion_mnist_dir(path)
     try:
         data = load_fashion_mnist(path, split=split)
     except DataNotFoundError:
         if path is not None or os.environ.get(ENV_VAR):
             raise                      # --data or $TINYREG_DATA named a place: it must hold the data
-        return load_fashion_mnist_sample(split), SAMPLE_NOTE
-    return data, f"Fashion-MNIST: the full set in {directory}"
+        return QuickRunData(load_fashion_mnist_sample(split), True, SAMPLE_NOTE)
+    return QuickRunData(data, False, f"Fashion-MNIST: the full set in {directory}")
 
 
-__all__ = ["SAMPLE_FILE", "SAMPLE_NOTE", "load_fashion_mnist_sample", "sample_sources", "load_for_quick_run"]
+__all__ = ["SAMPLE_FILE", "SAMPLE_NOTE", "QuickRunData", "load_fashion_mnist_sample", "sample_sources",
+           "load_for_quick_run"]

@@ -1,165 +1,394 @@
-"""Experiment 4, adamw-vs-l2: is the best weight decay independent of the learning rate? (Loshchilov & Hutter, Fig. 2)
+"""Experiment 4, adamw-vs-l2: does the best weight decay depend on the learning rate? (Loshchilov & Hutter, Fig. 2)
 
-The paper trains one network over a grid of initial learning rates α × weight decays λ and draws the final test error
-as a heatmap, once per optimizer. Its findings: with L2 (λθ added to the gradient) the good region of SGD and of Adam
-is a diagonal, because the decay a weight receives is α·λ (divided by √v̂ in Adam), so a change of α must be
-compensated by λ; with decoupled decay (SGDW, AdamW) the best λ is roughly the same for every α, and AdamW's best cell
-is better than Adam's, where L2 barely helps.
+The paper trains one network over a grid of initial learning rates α × weight decays λ, with a cosine-annealed
+schedule multiplier η_t, and draws the final test error as a heatmap, once per optimizer. Its central result: with L2
+(λθ added to the gradient) the good region is a diagonal — the decay a weight receives is α·λ, so a change of α must
+be compensated by λ — while with decoupled decay in the paper's form (θ ← θ − η_t·λ·θ, no α in it) the best λ is
+the same for every α: the two hyperparameters become separable. torch's ``AdamW`` decays by lr_t·λ = α·η_t·λ, which
+puts α back into the decay: its best λ moves with α again.
 
-Here, at small scale:
+Here, at small scale (see :data:`FULL`):
 
-    model   Fashion-MNIST MLP 784 → 128 → ReLU → 10, cross-entropy, batch 128, constant learning rate
-    data    a stratified 10,000-image training subset, the full 10,000-image test set, 10 epochs
-    SGD     momentum 0.9, λ as L2:              g ← ∇f + λθ                      (torch.optim.SGD)
-    SGDW    momentum 0.9, λ decoupled:          θ ← θ·(1 − λ) each step           (paper's form, η_t = 1)
-    Adam    λ as L2:                            g ← ∇f + λθ, then Adam's scaling  (torch.optim.Adam)
-    AdamW   λ decoupled:                        θ ← θ·(1 − λ) each step           (paper's form, η_t = 1)
+    model   MLP 784 → 64 → LayerNorm (no γ, β) → ReLU → 10, cross-entropy, batch 128, η_t cosine from 1 to 0
+            over the whole run. The LayerNorm makes the first layer scale-invariant, like the convolutions before
+            BatchNorm in the paper's ResNet: decay then sets how fast those weights turn (their effective learning
+            rate), the mechanism behind the paper's heatmaps (docs/adamw-vs-l2.md)
+    data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it exactly and
+            overfits), the full 10,000-image test set, 100 epochs (800 steps)
+    panels  SGD + L2             momentum 0.9, g ← ∇f + λθ                   (torch.optim.SGD)
+            SGDW                 momentum 0.9, θ ← θ − η_t·λ·θ               (Algorithm 1, decay="paper")
+            Adam + L2            g ← ∇f + λθ, then Adam's scaling            (torch.optim.Adam)
+            AdamW                θ ← θ − η_t·λ·θ                             (Algorithm 2, decay="paper")
+            AdamW (torch form)   θ ← θ − lr_t·λ·θ = θ − α·η_t·λ·θ             (torch.optim.AdamW)
+    grid    per panel 5 learning rates × 9 λ > 0, both log-spaced, plus λ = 0 as a separate baseline row
+    seeds   3: each seed its own initial weights and batch order, shared by every cell of every panel
 
-The decoupled runs use the paper's convention (decay η_t·λ per step, independent of α: ``decay="paper"``), since
-torch's ``AdamW`` multiplies λ by the learning rate and so ties the two together again. Every cell starts from the same
-weights and sees the same batches.
+All cells of one seed are trained at once as one batched model (:class:`CellStack`): each cell is an ordinary MLP
+with its own Parameters and its own param group (its own lr and λ), and the cells' first layers are multiplied in one
+wide matrix product. The λ with the lowest seed-averaged test error at each learning rate, ``best_lambda_per_lr``,
+and the least-squares slope of log λ* against log α, ``best_lambda_slope``, turn the heatmap's diagonal into a
+number: about −1 when λ and α are coupled, about 0 when they are separable (:func:`best_lambda`).
 
-Quick mode: 1,000 training and 1,000 test images, 4 epochs, a 3 × 3 sub-grid (every other learning rate; λ = 0, the
-4th and the largest).
+Quick mode (:data:`QUICK`): 500 training images, 1,000 test images, a 16-unit MLP, 30 epochs, 3 learning rates × 4
+λ > 0, 2 seeds — the same fields, in seconds (too small a grid to read a slope from).
 """
+
+import dataclasses
+import math
+from typing import NamedTuple
 
 import numpy as np
 
-from tinyreg import optim
-from tinyreg.experiments.training import fashion_mnist, fit, mlp
+import tinyreg as tr
+from tinyreg import nn, optim
+from tinyreg.data import batches
+from tinyreg.experiments.training import fashion_mnist, mlp
+from tinyreg.optim.lr_scheduler import CosineAnnealingLR
 
-WIDTHS = (784, 128, 10)
-BATCH_SIZE = 128
-OPTIMIZERS = {  # name -> (class, keyword arguments, learning rates, weight decays)
-    "SGD (L2)": (optim.SGD, dict(momentum=0.9), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
-                 (0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
-    "SGDW": (optim.SGDW, dict(momentum=0.9, decay="paper"), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
-             (0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
-    "Adam (L2)": (optim.Adam, dict(), (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2), (0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
-    "AdamW": (optim.AdamW, dict(decay="paper"), (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
-              (0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
+
+class Panel(NamedTuple):
+    """One heatmap: an optimizer, where its λ acts, its grid, and what the paper predicts for its best λ."""
+
+    optimizer: type
+    options: dict
+    decay: str                  # the decay term, in words
+    lrs: tuple                  # α, the columns
+    weight_decays: tuple        # λ > 0, the rows; λ = 0 is trained as well, as a separate baseline row
+    coupled: bool               # the paper's prediction: λ* ∝ 1/α (True) or λ* independent of α (False)
+
+
+def log_grid(low: float, high: float, per_decade: int) -> tuple:
+    """``low``, ..., ``high``, evenly spaced in log scale with ``per_decade`` points per factor of 10."""
+    n = round(per_decade * math.log10(high / low)) + 1
+    return tuple(float(f"{v:.3g}") for v in np.logspace(math.log10(low), math.log10(high), n))
+
+
+# The grids: 5 learning rates over 2 decades, λ > 0 over 4 decades, both at 2 points per decade (×√10 ≈ 3.16 apart).
+# Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
+# that clearly hurts, at every learning rate; for the coupled panels that takes 4 decades (their diagonal crosses 2).
+SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(1e-4, 1e-2, 2)
+PANELS = {
+    "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 1, 2), True),
+    "SGDW": Panel(optim.SGDW, dict(momentum=0.9, decay="paper"), "θ ← θ − η_t·λ·θ (paper)", SGD_LRS,
+                  log_grid(1e-5, 1e-1, 2), False),
+    "Adam + L2": Panel(optim.Adam, dict(), "g ← ∇f + λθ (coupled)", ADAM_LRS, log_grid(1e-4, 1, 2), True),
+    "AdamW": Panel(optim.AdamW, dict(decay="paper"), "θ ← θ − η_t·λ·θ (paper)", ADAM_LRS, log_grid(1e-5, 1e-1, 2),
+                   False),
+    "AdamW (torch form)": Panel(optim.AdamW, dict(decay="decoupled"), "θ ← θ − α·η_t·λ·θ (torch)", ADAM_LRS,
+                                log_grid(1e-2, 1e2, 2), True),
 }
-FULL = dict(n_train=10_000, n_test=None, epochs=10, lr_index=range(6), decay_index=range(6))
-QUICK = dict(n_train=1000, n_test=1000, epochs=4, lr_index=(0, 2, 4), decay_index=(0, 3, 5))  # a 3 × 3 sub-grid
+FULL = dict(n_train=1000, n_test=None, hidden=64, layer_norm=True, epochs=100, batch_size=128, seeds=3,
+            lr_index=None, decay_index=None)  # None: the whole grid
+QUICK = dict(n_train=500, n_test=1000, hidden=16, layer_norm=True, epochs=30, batch_size=128, seeds=2,
+             lr_index=(0, 2, 4), decay_index=(0, 3, 5, 8))
+HARM = 0.01                      # onset of decay's effect: 1 point of test error above λ = 0 (seed spread ~0.3)
+COUPLED_SLOPE_AT_MOST = -0.5     # the issue's reading of "near −1" for coupled panels ...
+SEPARABLE_SLOPE_WITHIN = 0.35    # ... and of "near 0" for the paper-form decoupled ones
+
+
+def grids(config: dict) -> dict:
+    """The panels with the learning rates and λ values ``config`` selects (quick mode: a sub-grid)."""
+    def pick(values, index):
+        return values if index is None else tuple(values[i] for i in index)
+
+    return {name: panel._replace(lrs=pick(panel.lrs, config["lr_index"]),
+                                 weight_decays=pick(panel.weight_decays, config["decay_index"]))
+            for name, panel in PANELS.items()}
+
+
+def cell_model(n_in: int, hidden: int, n_out: int, layer_norm: bool):
+    """One cell's network: Linear(n_in, hidden) [→ LayerNorm without γ, β] → ReLU → Linear(hidden, n_out)."""
+    if not layer_norm:
+        return mlp((n_in, hidden, n_out))
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.LayerNorm(hidden, elementwise_affine=False), nn.ReLU(),
+                         nn.Linear(hidden, n_out))
+
+
+# ---- many small models trained at once ----------------------------------------------------------------------------
+class CellStack:
+    """K two-layer MLPs (n → h [→ LayerNorm] → ReLU → c), one per grid cell, evaluated as one network.
+
+    Each cell is an ordinary :func:`cell_model` with its own Parameters, so each can be its own
+    param group with its own lr and λ. Only the forward pass is shared: the K first layers, side by side, are one wide
+    layer n → K·h (one matrix product instead of K, where nearly all the work is), and the K second layers are one
+    batched product (K, B, h) @ (K, h, c). No cell's output depends on another cell's weights, so the gradient of
+    the summed loss (:meth:`loss`) with respect to a cell's weights is exactly the gradient it would get alone.
+    """
+
+    def __init__(self, models: list):
+        self.models = models
+        self.first = [model[0] for model in models]
+        self.normalized = isinstance(models[0][1], nn.LayerNorm)
+        self.second = [model[-1] for model in models]
+
+    def __len__(self):
+        return len(self.models)
+
+    def __call__(self, x) -> tr.Tensor:
+        """The K cells' logits for the batch ``x`` (B, n): shape (K, B, c)."""
+        k, h = len(self.models), self.first[0].out_features
+        w1 = tr.cat([layer.weight for layer in self.first])                  # (K·h, n)
+        b1 = tr.cat([layer.bias for layer in self.first])
+        hidden = tr.reshape(nn.functional.linear(x, w1, b1), (x.shape[0], k, h))  # (B, K, h)
+        if self.normalized:
+            hidden = nn.functional.layer_norm(hidden, (h,))
+        hidden = tr.permute(tr.relu(hidden), 1, 0, 2)                         # (K, B, h)
+        w2 = tr.transpose(tr.stack([layer.weight for layer in self.second]), 1, 2)  # (K, h, c)
+        b2 = tr.unsqueeze(tr.stack([layer.bias for layer in self.second]), 1)        # (K, 1, c)
+        return tr.matmul(hidden, w2) + b2
+
+    def loss(self, x, y):
+        """Σ_cells mean cross-entropy of that cell on the batch: each cell's own training loss, summed."""
+        logits = self(tr.tensor(x))
+        labels = tr.tensor(np.tile(y, len(self)))
+        return nn.functional.cross_entropy(tr.reshape(logits, (-1, logits.shape[-1])), labels, reduction="sum") / len(y)
+
+    def errors(self, x, y, chunk: int = 1000) -> np.ndarray:
+        """Each cell's classification error on (x, y), shape (K,); a cell whose weights diverged counts as wrong."""
+        wrong = np.zeros(len(self))
+        with tr.no_grad():
+            for start in range(0, len(y), chunk):
+                logits = np.asarray(self(tr.tensor(x[start:start + chunk])))
+                predicted = np.where(np.isfinite(logits).all(axis=-1), logits.argmax(axis=-1), -1)
+                wrong += (predicted != y[start:start + chunk]).sum(axis=1)
+        return wrong / len(y)
+
+
+def train_cells(panels: dict, data, config: dict, seed: int, rng: np.random.Generator, progress=None) -> dict:
+    """Train every cell of every panel for one seed; return ``{panel: {"test_error", "train_error"}}`` arrays of shape
+    (1 + number of λ > 0, number of lrs), row 0 being λ = 0.
+
+    Every cell starts from the same initial weights (``tr.manual_seed(seed)``) and sees the same batches (``rng``).
+    Each panel has one optimizer whose param groups are its cells, and a cosine schedule over the whole run
+    (η_t from 1 to 0, stepped once per batch); decay="paper" reads that η_t.
+    """
+    cells, optimizers, schedules = [], [], []
+    steps = config["epochs"] * math.ceil(len(data.train.y) / config["batch_size"])
+    for panel in panels.values():
+        groups = []
+        for weight_decay in (0.0,) + panel.weight_decays:
+            for lr in panel.lrs:
+                tr.manual_seed(seed)
+                model = cell_model(data.train.x.shape[1], config["hidden"], 10, config["layer_norm"])
+                cells.append(model)
+                groups.append({"params": list(model.parameters()), "lr": lr, "weight_decay": weight_decay})
+        optimizer = panel.optimizer(groups, **panel.options)
+        optimizers.append(optimizer)
+        schedules.append(CosineAnnealingLR(optimizer, T_max=steps))
+    stack = CellStack(cells)
+    with np.errstate(over="ignore", invalid="ignore"):  # cells in a grid's corner may diverge; errors() scores them
+        _train(stack, optimizers, schedules, data, config, seed, rng, progress)
+        test_error, train_error = stack.errors(*data.test), stack.errors(*data.train)
+    out, start = {}, 0
+    for name, panel in panels.items():
+        shape = (1 + len(panel.weight_decays), len(panel.lrs))
+        stop = start + shape[0] * shape[1]
+        out[name] = {"test_error": test_error[start:stop].reshape(shape),
+                     "train_error": train_error[start:stop].reshape(shape)}
+        start = stop
+    return out
+
+
+def _train(stack, optimizers, schedules, data, config, seed, rng, progress):
+    """The training loop: every batch, one forward and backward for all cells, then every optimizer and schedule
+    steps once."""
+    for _ in range(config["epochs"]):
+        for x, y in batches(data.train.x, data.train.y, batch_size=config["batch_size"], rng=rng):
+            loss = stack.loss(x, y)
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            loss.backward()
+            for optimizer, schedule in zip(optimizers, schedules):
+                optimizer.step()
+                schedule.step()
+            if progress is not None:
+                progress.update(seed=seed, mean_cell_loss=loss.item() / len(stack))
+
+
+# ---- the numbers the lesson is read from ---------------------------------------------------------------------------
+def best_lambda(test_error: np.ndarray, lrs, weight_decays) -> dict:
+    """Per learning rate, the λ > 0 with the lowest test error, and how it moves with the learning rate.
+
+    ``test_error``: (number of λ, number of lrs), seed-averaged, rows λ = ``weight_decays`` (all > 0, increasing).
+    Returns ``best_lambda_per_lr`` (λ*(α) for each α), ``best_lambda_at_edge`` (True where λ* is the grid's smallest or
+    largest λ: the true optimum may lie outside the grid, and the slope is then a bound, not a measurement) and
+    ``best_lambda_slope``, the least-squares slope b of  log λ* = a + b·log α  (−1: λ*·α constant, the diagonal of
+    coupled decay; 0: λ* independent of α, separable), with ``best_lambda_intercept`` a (natural logs).
+    """
+    rows = np.argmin(test_error, axis=0)
+    best = np.asarray(weight_decays, dtype=float)[rows]
+    edge = (rows == 0) | (rows == len(weight_decays) - 1)
+    slope, intercept = np.polyfit(np.log(lrs), np.log(best), 1)
+    return {"best_lambda_per_lr": best.tolist(), "best_lambda_at_edge": edge.tolist(),
+            "best_lambda_slope": float(slope), "best_lambda_intercept": float(intercept)}
+
+
+def onset_lambda(test_error: np.ndarray, no_decay: np.ndarray, lrs, weight_decays, rise: float = HARM) -> dict:
+    """Per learning rate, the smallest λ > 0 whose test error is more than ``rise`` above that lr's λ = 0 error: where
+    decay starts to change the result. None where no λ of the grid does; the slope of log λ against log α is fitted
+    over the lrs that have one (None with fewer than two). A second reading of the same heatmap, for grids whose
+    columns are flat below the onset (the best λ is then decided by noise)."""
+    harmful = test_error > no_decay[None, :] + rise
+    onset = [float(weight_decays[np.argmax(column)]) if column.any() else None for column in harmful.T]
+    known = [(lr, v) for lr, v in zip(lrs, onset) if v is not None]
+    slope = float(np.polyfit(*np.log(np.array(known)).T, 1)[0]) if len(known) >= 2 else None
+    return {"onset_lambda_per_lr": onset, "onset_lambda_slope": slope, "onset_rise": rise}
+
+
+def _mean_std(per_seed: np.ndarray) -> dict:
+    """Mean and sample standard deviation over the seeds (axis 0), as lists."""
+    return {"mean": per_seed.mean(axis=0).tolist(), "std": per_seed.std(axis=0, ddof=1).tolist()}
+
+
+def panel_metrics(panel: Panel, test_error: np.ndarray, train_error: np.ndarray) -> dict:
+    """What metrics.json records for one panel, from per-seed grids (seeds, 1 + λ > 0, lrs), row 0 being λ = 0."""
+    mean = test_error.mean(axis=0)
+    decayed = mean[1:]
+    i, j = np.unravel_index(np.argmin(decayed), decayed.shape)
+    j0 = int(np.argmin(mean[0]))
+    return {
+        "optimizer": panel.optimizer.__name__, "options": dict(panel.options), "decay": panel.decay,
+        "coupled": panel.coupled, "lrs": list(panel.lrs), "weight_decays": list(panel.weight_decays),
+        "test_error": _mean_std(test_error[:, 1:]), "train_error": _mean_std(train_error[:, 1:]),
+        "no_decay": {"test_error": _mean_std(test_error[:, 0]), "train_error": _mean_std(train_error[:, 0])},
+        **best_lambda(decayed, panel.lrs, panel.weight_decays),
+        **onset_lambda(decayed, mean[0], panel.lrs, panel.weight_decays),
+        "best": {"lr": panel.lrs[j], "weight_decay": panel.weight_decays[i], "test_error": float(decayed[i, j]),
+                 "std": float(test_error[:, 1 + i, j].std(ddof=1)), "per_seed": test_error[:, 1 + i, j].tolist()},
+        "best_without_decay": {"lr": panel.lrs[j0], "test_error": float(mean[0, j0]),
+                               "std": float(test_error[:, 0, j0].std(ddof=1)),
+                               "per_seed": test_error[:, 0, j0].tolist(),
+                               "train_error": float(train_error[:, 0, j0].mean())},
+    }
+
+
+def claims(panels: dict) -> list:
+    """The paper's claims, each with what this run shows: ``{"claim", "shown", "evidence"}``."""
+    out = []
+    for name, p in panels.items():
+        slope = p["best_lambda_slope"]
+        if p["coupled"]:
+            claim, shown = f"{name}: the best λ falls as the learning rate grows (slope near −1)", \
+                slope <= COUPLED_SLOPE_AT_MOST
+        else:
+            claim, shown = f"{name}: the best λ is the same for every learning rate (slope near 0)", \
+                abs(slope) <= SEPARABLE_SLOPE_WITHIN
+        edges = sum(p["best_lambda_at_edge"])
+        out.append({"claim": claim, "shown": bool(shown and edges == 0),
+                    "evidence": f"slope {slope:+.2f}; best λ per lr {_fmt(p['best_lambda_per_lr'])}"
+                                + (f" ({edges} of them at the grid's edge)" if edges else " (all inside the grid)")
+                                + f"; onset of decay's effect (+{100 * p['onset_rise']:g} point) per lr "
+                                + _fmt(p["onset_lambda_per_lr"]) + ", slope " + _number(p["onset_lambda_slope"])})
+    for name, p in panels.items():
+        gain = p["best_without_decay"]["test_error"] - p["best"]["test_error"]
+        spread = max(p["best"]["std"], p["best_without_decay"]["std"])
+        out.append({"claim": f"{name}: weight decay lowers the best test error (decay matters in this regime)",
+                    "shown": bool(gain > spread),
+                    "evidence": f"best {100 * p['best']['test_error']:.2f} ± {100 * p['best']['std']:.2f}% vs "
+                                f"{100 * p['best_without_decay']['test_error']:.2f} ± "
+                                f"{100 * p['best_without_decay']['std']:.2f}% with λ = 0 (train error there "
+                                f"{100 * p['best_without_decay']['train_error']:.2f}%)"})
+    adam, adamw = panels["Adam + L2"]["best"], panels["AdamW"]["best"]
+    difference = np.subtract(adamw["per_seed"], adam["per_seed"])  # paired: the same seeds, weights, batches
+    mean, std = difference.mean(), difference.std(ddof=1)
+    out.append({"claim": "AdamW's best cell beats Adam + L2's best cell by more than the seed spread",
+                "shown": bool(mean < 0 and -mean > std and (difference < 0).all()),
+                "evidence": f"{100 * adamw['test_error']:.2f} ± {100 * adamw['std']:.2f}% vs "
+                            f"{100 * adam['test_error']:.2f} ± {100 * adam['std']:.2f}%; per seed AdamW − Adam "
+                            f"{100 * mean:+.2f} ± {100 * std:.2f} points"})
+    return out
+
+
+def _number(value) -> str:
+    return "none" if value is None else f"{value:.3g}"
+
+
+def _fmt(values) -> str:
+    return "[" + ", ".join(map(_number, values)) + "]"
 
 
 def run(ctx) -> dict:
     config = QUICK if ctx.quick else FULL
+    panels = grids(config)
     data = fashion_mnist(ctx, config["n_train"], config["n_test"])
-    grids = {}
-    for name, (cls, kwargs, lrs, decays) in OPTIMIZERS.items():
-        lrs, decays = [lrs[i] for i in config["lr_index"]], [decays[i] for i in config["decay_index"]]
-        errors = np.zeros((len(decays), len(lrs)))
-        with ctx.progress(errors.size, name, unit="run") as bar:
-            for i, weight_decay in enumerate(decays):
-                for j, lr in enumerate(lrs):
-                    ctx.manual_seed()  # every cell starts from the same weights and sees the same batches
-                    model = mlp(WIDTHS)
-                    optimizer = cls(model.parameters(), lr=lr, weight_decay=weight_decay, **kwargs)
-                    history = fit(model, optimizer, data, config["epochs"], BATCH_SIZE, ctx.rng("batches"),
-                                  evaluate_train=False)
-                    errors[i, j] = 1 - history["test_acc"][-1]
-                    bar.update(lr=lr, wd=weight_decay, test_error=errors[i, j])
-        grids[name] = {"lrs": list(lrs), "weight_decays": list(decays), "test_error": errors.tolist(),
-                       "options": dict(kwargs)}
-    config = {k: list(v) if isinstance(v, range) else v for k, v in config.items()}
-    return {"config": dict(config, widths=list(WIDTHS), batch_size=BATCH_SIZE, data=data.description),
-            "grids": grids, "lessons": lessons(grids)}
+    seeds = [ctx.seed + i for i in range(config["seeds"])]
+    steps = config["epochs"] * math.ceil(len(data.train.y) / config["batch_size"])
+    runs = []
+    with ctx.progress(len(seeds) * steps, f"{sum(len(p.lrs) * (1 + len(p.weight_decays)) for p in panels.values())} "
+                      "cells", unit="step") as bar:
+        for seed in seeds:
+            rng = dataclasses.replace(ctx, seed=seed).rng("batches")
+            runs.append(train_cells(panels, data, config, seed, rng, bar))
+    metrics = {name: panel_metrics(panel, np.stack([r[name]["test_error"] for r in runs]),
+                                   np.stack([r[name]["train_error"] for r in runs]))
+               for name, panel in panels.items()}
+    config = dict(config, data=data.description, widths=[784, config["hidden"], 10], steps=steps,
+                  schedule="cosine annealing of η_t from 1 to 0 over all steps, stepped per batch")
+    return {"config": config, "seeds": seeds, "panels": metrics, "claims": claims(metrics)}
 
 
-def lessons(grids: dict) -> dict:
-    """The paper's claims as numbers, per optimizer.
-
-    ``best``: the lowest test error and its (lr, λ); ``best_without_decay``: the lowest with λ = 0;
-    ``best_decay_per_lr``: for each learning rate, the λ > 0 with the lowest error (λ = 0 left out: the question is
-    *which* decay, not whether to decay) — constant if the good decay is independent of the learning rate, falling as
-    α grows along a diagonal if coupled; ``decay_lr_correlation``: the correlation of log α with log of that λ (−1: a
-    clean diagonal, near 0: separable), None when it is undefined because that λ is the same at every α (the most
-    separable outcome, but a correlation needs both to vary); ``cost_of_largest_decay``: for each
-    learning rate, test error at the largest λ minus test error at λ = 0 — under L2 the decay a weight receives grows
-    with α, so this cost grows with α; decoupled, it should not.
-    """
-    out = {}
-    for name, grid in grids.items():
-        errors = np.asarray(grid["test_error"])
-        lrs, decays = np.asarray(grid["lrs"]), np.asarray(grid["weight_decays"])
-        i, j = np.unravel_index(np.argmin(errors), errors.shape)
-        decayed = decays > 0
-        best_decay = decays[decayed][np.argmin(errors[decayed], axis=0)]
-        correlation = (float(np.corrcoef(np.log(lrs), np.log(best_decay))[0, 1])
-                       if len(set(best_decay)) > 1 else None)
-        out[name] = {"best": {"test_error": float(errors[i, j]), "lr": float(lrs[j]), "weight_decay": float(decays[i])},
-                     "best_without_decay": float(errors[~decayed].min()),
-                     "best_decay_per_lr": best_decay.tolist(), "decay_lr_correlation": correlation,
-                     "cost_of_largest_decay": (errors[-1] - errors[0]).tolist()}
-    return out
-
-
-def _table(grid: dict) -> list:
-    lrs = grid["lrs"]
-    lines = ["  λ \\ lr   " + " ".join(f"{lr:>7g}" for lr in lrs)]
-    for decay, row in zip(grid["weight_decays"], grid["test_error"]):
-        lines.append(f"  {decay:<8g} " + " ".join(f"{100 * e:>6.1f}%" for e in row))
+# ---- text and figure -----------------------------------------------------------------------------------------------
+def _table(p: dict) -> list:
+    lines = ["  λ \\ lr   " + " ".join(f"{lr:>13g}" for lr in p["lrs"])]
+    rows = [(0, p["no_decay"]["test_error"])] + [
+        (d, {"mean": m, "std": s}) for d, m, s in zip(p["weight_decays"], p["test_error"]["mean"],
+                                                     p["test_error"]["std"])]
+    for decay, row in rows:
+        lines.append(f"  {decay:<8g} " + " ".join(f"{100 * m:>6.2f} ± {100 * s:4.2f}"
+                                                  for m, s in zip(row["mean"], row["std"])))
     return lines
 
 
-def _correlation_text(lesson: dict) -> str:
-    correlation = lesson["decay_lr_correlation"]
-    if correlation is None:
-        return "corr(log lr, log λ*) undefined: the same λ* at every lr"
-    return f"corr(log lr, log λ*) = {correlation:+.2f}"
-
-
 def summarize(metrics: dict) -> list:
-    config, lessons_ = metrics["config"], metrics["lessons"]
-    lines = [f"data: {config['data']}; {config['epochs']} epochs; MLP {'-'.join(map(str, config['widths']))}; "
-             "final test error per (λ, lr):"]
-    for name, grid in metrics["grids"].items():
-        lines += [f"{name}:"] + _table(grid)
-    lines.append("lessons (paper's claim -> what this run shows):")
-    for name, lesson in lessons_.items():
-        best = lesson["best"]
-        lines.append(f"  {name:<9} best {100 * best['test_error']:.2f}% at lr={best['lr']:g}, "
-                     f"λ={best['weight_decay']:g}; "
-                     f"best with λ=0: {100 * lesson['best_without_decay']:.2f}%; best λ > 0 per lr "
-                     f"{[f'{d:g}' for d in lesson['best_decay_per_lr']]} ({_correlation_text(lesson)})")
-    for name, lesson in lessons_.items():
-        cost = lesson["cost_of_largest_decay"]
-        lines.append(f"  {name:<9} cost of the largest λ ({metrics['grids'][name]['weight_decays'][-1]:g}) per lr, "
-                     f"in points: {' '.join(f'{100 * c:+.1f}' for c in cost)} (from the smallest to the largest lr: "
-                     f"{100 * (cost[-1] - cost[0]):+.1f})")
-    adam, adamw = lessons_["Adam (L2)"], lessons_["AdamW"]
-    gain_adam = adam["best_without_decay"] - adam["best"]["test_error"]
-    gain_adamw = adamw["best_without_decay"] - adamw["best"]["test_error"]
-    lines += [
-        f"  L2 helps Adam by {100 * gain_adam:.2f} points; decoupled decay helps AdamW by {100 * gain_adamw:.2f} "
-        "points.",
-        f"  AdamW's best is {'better' if adamw['best']['test_error'] < adam['best']['test_error'] else 'NOT better'} "
-        f"than Adam's: {100 * adamw['best']['test_error']:.2f}% vs {100 * adam['best']['test_error']:.2f}%.",
-        "  A separable optimizer has the same best λ > 0 at every lr (correlation undefined or near 0); a coupled "
-        "one a falling λ (correlation near −1). Differences of a few tenths of a point are within seed noise at this "
-        "scale.",
-    ]
+    config = metrics["config"]
+    lines = [f"data: {config['data']}; MLP {'-'.join(map(str, config['widths']))}; {config['epochs']} epochs "
+             f"({config['steps']} steps), η_t cosine 1 → 0; seeds {metrics['seeds']}; "
+             "test error (%) per (λ, lr), mean ± std over seeds, first row λ = 0:"]
+    for name, p in metrics["panels"].items():
+        lines += [f"{name} ({p['decay']}): best λ per lr {_fmt(p['best_lambda_per_lr'])}, slope of log λ* vs log lr "
+                  f"{p['best_lambda_slope']:+.2f}"] + _table(p)
+    lines.append("the paper's claims -> what this run shows:")
+    for c in metrics["claims"]:
+        lines.append(f"  [{'shown' if c['shown'] else 'NOT shown'}] {c['claim']}: {c['evidence']}")
     return lines
 
 
 def plot(metrics: dict, plt) -> dict:
-    grids = metrics["grids"]
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.8 * len(grids), 4.4), layout="constrained")
-    vmin = min(100 * e for grid in grids.values() for row in grid["test_error"] for e in row)
-    vmax = vmin + 10  # 10 points above the best cell: diverged cells saturate instead of washing out the good region
-    for ax, (name, grid) in zip(axes, grids.items()):
-        errors = 100 * np.asarray(grid["test_error"])
+    """The paper's Figure 2: test error over (lr, λ) per panel, λ = 0 as a separate bottom row. White circles: the
+    best λ at each lr, white line: the least-squares fit of log λ* against log lr, orange squares: the onset of
+    decay's effect (+1 point over λ = 0) at each lr, red frame: the best cell."""
+    panels = metrics["panels"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.6), layout="constrained")
+    best = min(p["best"]["test_error"] for p in panels.values())
+    vmin, vmax = 100 * best, 100 * best + 8  # 8 points above the best cell: bad cells saturate, the optimum shows
+    for ax, (name, p) in zip(np.atleast_1d(axes), panels.items()):
+        errors = 100 * np.vstack([p["no_decay"]["test_error"]["mean"], p["test_error"]["mean"]])
         image = ax.imshow(errors, origin="lower", cmap="viridis_r", vmin=vmin, vmax=vmax, aspect="auto")
         for (i, j), e in np.ndenumerate(errors):
-            ax.text(j, i, f"{e:.1f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{e:.1f}", ha="center", va="center", fontsize=6,
                     color="white" if e > (vmin + vmax) / 2 else "black")
-        i, j = np.unravel_index(np.argmin(errors), errors.shape)
+        ax.axhline(0.5, color="white", lw=2)  # λ = 0 below: the baseline, not part of the log-spaced grid
+        row = {decay: i for i, decay in enumerate(p["weight_decays"], start=1)}  # λ = 0 is row 0
+        columns = range(len(p["lrs"]))
+        ax.plot(columns, [row[d] for d in p["best_lambda_per_lr"]], "o", mfc="none", mec="white", mew=1.5, ms=13,
+                label="best λ per lr")
+        fitted = p["best_lambda_intercept"] + p["best_lambda_slope"] * np.log(p["lrs"])  # log λ on the line
+        ax.plot(columns, 1 + np.interp(fitted, np.log(p["weight_decays"]), np.arange(len(row)), left=-1.5,
+                                       right=len(row) + 0.5),
+                "-", color="white", lw=1.5, label=f"fit: slope {p['best_lambda_slope']:+.2f}")
+        onset = [(j, row[d]) for j, d in enumerate(p["onset_lambda_per_lr"]) if d is not None]
+        ax.plot(*zip(*onset) if onset else ([], []), "s", mfc="none", mec="orange", mew=1.5, ms=13,
+                label=f"onset (+{100 * p['onset_rise']:g} point)")
+        i, j = row[p["best"]["weight_decay"]], p["lrs"].index(p["best"]["lr"])
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
-        ax.set_xticks(range(len(grid["lrs"])), [f"{lr:g}" for lr in grid["lrs"]], fontsize=7, rotation=45)
-        ax.set_yticks(range(len(grid["weight_decays"])), [f"{d:g}" for d in grid["weight_decays"]], fontsize=7)
-        ax.set(title=name, xlabel="learning rate", ylabel="weight decay λ")
-    fig.colorbar(image, ax=axes, label="test error (%)", shrink=0.8)
-    fig.suptitle(f"adamw-vs-l2: test error after {metrics['config']['epochs']} epochs ({metrics['config']['data']}); "
-                 "red: best cell")
+        ax.set_xticks(columns, [f"{lr:g}" for lr in p["lrs"]], fontsize=7, rotation=45)
+        ax.set_yticks(range(1 + len(row)), ["0"] + [f"{d:g}" for d in p["weight_decays"]], fontsize=7)
+        ax.set_ylim(-0.5, len(row) + 0.5)
+        ax.set(title=f"{name}\nbest {100 * p['best']['test_error']:.2f} ± {100 * p['best']['std']:.2f}%",
+               xlabel="initial learning rate α", ylabel="weight decay λ")
+        ax.legend(loc="upper right", fontsize=6, framealpha=0.6)
+    fig.colorbar(image, ax=axes, label="test error (%), mean over seeds", shrink=0.8)
+    config = metrics["config"]
+    fig.suptitle(f"adamw-vs-l2: test error after {config['epochs']} epochs, cosine η_t ({config['data']}; "
+                 f"{len(metrics['seeds'])} seeds)")
     return {"adamw_vs_l2.png": fig}

@@ -6,7 +6,6 @@ seed and the stream's name. So a run is a function of (experiment, seed, quick) 
 """
 
 import json
-import os
 import platform
 import shutil
 import sys
@@ -23,6 +22,7 @@ import tinyreg as tr
 from tinyreg.experiments import registry
 from tinyreg.experiments.plotting import pyplot
 from tinyreg.experiments.progress import Progress
+from tinyreg.umask import current_umask
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,69 @@ def _plain(value):
     raise TypeError(f"metrics must be plain data; got {type(value).__name__}")
 
 
+class OutputError(ValueError):
+    """``out`` cannot receive a run's output (it holds files no run wrote, or it cannot be written); nothing ran."""
+
+
+# What a run writes into its folder (write_outputs, and experiment 1's TensorBoard logs).
+METRICS, PLOT_SUFFIX, TENSORBOARD = "metrics.json", ".png", "tensorboard"
+
+
+def is_run_output(folder: Path) -> bool:
+    """Whether ``folder`` is an earlier run's output: metrics.json at its top and nothing a run does not write."""
+    return (folder / METRICS).is_file() and all(
+        (entry.is_file() and (entry.name == METRICS or entry.suffix == PLOT_SUFFIX))
+        or (entry.is_dir() and entry.name == TENSORBOARD) for entry in folder.iterdir())
+
+
+def is_tour_output(parts):
+    """``is_run_output`` for a tour of ``parts``: a folder holding only folders named after parts, each a run's."""
+    return lambda folder: all(entry.name in parts and entry.is_dir() and is_run_output(entry)
+                              for entry in folder.iterdir())
+
+
+def _check_replaceable(out: Path, replaceable) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not replaceable(out):
+        raise OutputError(f"{out} holds files that are not an earlier run's output; the run would replace them")
+
+
 @contextmanager
-def staged_output(out):
-    """Yield a new folder beside ``out`` to write a run into; when the block completes, it becomes ``out``
-    (replacing an earlier run's). If the block raises (a failed run, Ctrl-C) the folder is removed and ``out`` is
-    left as it was: no partial output, and never new metrics beside an earlier run's plots. ``out`` None: yield None.
+def staged_output(out, replaceable=is_run_output):
+    """Yield a new folder beside ``out`` to write a run into; when the block completes, it becomes ``out``.
+
+    ``out`` must be absent, an empty folder, or output written earlier the same way (``replaceable(out)``: for a
+    run, :func:`is_run_output`); anything else raises :class:`OutputError` before the block runs, so no caller can
+    delete files a run did not write. If the block raises (a failed run, Ctrl-C) the staging folder is removed and
+    ``out`` is left as it was: no partial output, and never new metrics beside an earlier run's plots. If files
+    that are not a run's appeared in ``out`` meanwhile, it is kept and the error names the staging folder, which holds
+    the new output. ``out`` None: yield None.
     """
     if out is None:
         yield None
         return
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    _check_replaceable(out, replaceable)
+    # Creating the folders is the test of whether we may write here (os.access says yes to root everywhere).
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the folder {out.parent}: {err.strerror}") from None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as err:
+        raise OutputError(f"cannot create a folder in {out.parent}: {err.strerror}") from None
     try:
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the output is an ordinary folder
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp's folder is private; the output is an ordinary folder
+    try:
+        _check_replaceable(out, replaceable)
+    except OutputError as err:
+        raise OutputError(f"{err}; this run's output is in {staging}") from None
     earlier = staging.with_suffix(".old")
     if out.exists():
         out.rename(earlier)
@@ -95,7 +138,7 @@ def staged_output(out):
 def write_outputs(record: dict, module, out: Path, stdout=None) -> list:
     """Write metrics.json and, with matplotlib installed, every figure of ``module.plot``; return the paths."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "metrics.json"]
+    written = [out / METRICS]
     written[0].write_text(json.dumps(record, indent=1, default=_plain) + "\n")
     plt = pyplot()
     if plt is None:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinyreg.experiments.runner import run_experiment, staged_output
+from tinyreg.experiments.runner import is_tour_output, run_experiment, staged_output
 from tinyreg.explain import compare_text
 
 PARTS = (
@@ -19,8 +19,8 @@ PARTS = (
     ("weight-decay-histograms",
      "Weight decay pulls the weight distribution towards 0; Adam + L2 and AdamW do it differently."),
     ("adamw-vs-l2",
-     "Adam + L2 is not AdamW: under L2 the cost of a large decay grows with the learning rate, decoupled it does "
-     "not (a 3 × 3 corner of the grid; best cells differ by noise at this size)."),
+     "Where the good weight decay sits on a learning rate × λ grid under L2, the paper's decoupled η_t·λ and torch's "
+     "lr·λ (a 3 × 4 corner in seconds, too small to read a slope from; the full run: docs/adamw-vs-l2.md)."),
 )
 
 
@@ -28,10 +28,11 @@ def tour(seed: int = 0, out=None, stdout=None) -> dict:
     """Run the tour and return each part's record (what ``run NAME --quick`` would write to metrics.json)."""
     stdout = stdout or sys.stdout
     start = time.perf_counter()
-    print("tinyreg tour: how regularization acts on training, in quick runs (the full ones: python -m tinyreg run "
-          "NAME)\n", file=stdout)
     records = {}
-    with staged_output(out) as staging:  # the parts' folders appear together, when the whole tour is done
+    # The parts' folders appear together, when the whole tour is done; only an earlier tour's output is replaced.
+    with staged_output(out, is_tour_output([name for name, _ in PARTS])) as staging:
+        print("tinyreg tour: how regularization acts on training, in quick runs (the full ones: python -m tinyreg "
+              "run NAME)\n", file=stdout)
         for number, (name, lesson) in enumerate(PARTS, start=1):
             print(f"--- {number}. {lesson}", file=stdout)
             part_out, shown_out = (None, None) if out is None else (staging / name, Path(out) / name)

@@ -13,7 +13,7 @@ import numpy as np
 import tinyreg as tr
 from tinyreg import nn
 from tinyreg.data import batches, load_fashion_mnist, subset, to_inputs
-from tinyreg.data.sample import SAMPLE_NOTE, load_for_quick_run
+from tinyreg.data.sample import load_for_quick_run
 
 
 def mlp(widths=(784, 256, 128, 10), dropout=None, layer_norm=False):
@@ -49,20 +49,22 @@ def fashion_mnist(ctx, n_train=None, n_test=None) -> Classification:
     that a quick run without --data or $TINYREG_DATA falls back to the sample shipped with tinyreg
     (:func:`tinyreg.data.sample.load_for_quick_run`). A quick run says in one line which data it used.
     """
-    parts, words = [], []
+    parts, words, notes, from_sample = [], [], [], False
     for split, n in (("train", n_train), ("test", n_test)):
         if ctx.quick:
-            data, note = load_for_quick_run(ctx.data, split=split)
+            data, sampled, note = load_for_quick_run(ctx.data, split=split)
+            from_sample |= sampled
+            notes.append(note)
         else:
-            data, note = load_fashion_mnist(ctx.data, split=split), None
+            data = load_fashion_mnist(ctx.data, split=split)
         subsetted = n is not None and n < len(data.labels)
         if subsetted:
             data = subset(data, n, stratified=True, rng=ctx.rng(f"subset-{split}"))
         parts.append(Split(to_inputs(data.images).reshape(len(data.labels), -1), data.labels))
         words.append(f"{len(data.labels):,} {split}{' (stratified subset)' if subsetted else ''}")
-    if note is not None:
+    for note in dict.fromkeys(notes):  # both splits normally come from one place: say it once
         ctx.say(note)
-    source = "Fashion-MNIST sample" if note == SAMPLE_NOTE else "Fashion-MNIST"
+    source = "Fashion-MNIST sample" if from_sample else "Fashion-MNIST"
     return Classification(*parts, f"{source}, " + " / ".join(words))
 
 

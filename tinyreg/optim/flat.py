@@ -47,8 +47,8 @@ def bind_param(p, view) -> None:
 
 
 def bind_grad(p, view) -> None:
-    """Make ``p.grad`` a Tensor over ``view`` (a slice of the flat gradient buffer)."""
-    p.grad = Tensor._wrap(view)
+    """Make ``p.grad`` a Tensor over ``view`` (a slice of the flat gradient buffer), or None when ``view`` is None."""
+    p.grad = None if view is None else Tensor._wrap(view)
 
 
 def _bad_array(attribute, array, shape, dtype):
@@ -183,6 +183,8 @@ class FlatBuffer:
                 bind_grad(p, None)
         elif self.intact():
             self.grad.fill(0)
+            for p in self.params:              # one write of each .grad, as grad.zero_() counts it
+                p.grad._version_counter.value += 1
         else:
             for p in self.params:
                 if p.grad is not None:

@@ -32,9 +32,10 @@ A call that raises has changed nothing: the constructor validates every group an
 it binds any parameter into a flat buffer, and :meth:`step` validates every group, computes every group's step
 arguments and checks every rebound ``.data``/``.grad`` before it updates anything.
 
-Constructing an optimizer moves its parameters into flat buffers: each parameter's array becomes a view of the
-group's buffer (see :mod:`tinyreg.optim.flat` for what happens if you rebind it). Parameters that shared memory
-before no longer do.
+Constructing an optimizer moves its parameters into flat buffers: each parameter's storage (``np.asarray(p)``)
+becomes a view of the group's buffer and each ``.grad`` a Tensor over a view of the group's gradient buffer (see
+:mod:`tinyreg.optim.flat` for what happens if you rebind either). Parameters that shared memory before no longer do.
+Each step counts one in-place write of every parameter it updates on its version counter, as torch's optimizers do.
 """
 
 import numbers
