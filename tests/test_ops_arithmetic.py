@@ -233,7 +233,7 @@ def test_broadcast_mismatch_names_op_and_both_shapes(op):
 
 
 # Operands whose dtype loses to a float tensor's in torch (NumPy scalars, 0-d tensors, integer tensors) but not under
-# NumPy's rules: x_f32 * np.float64(0.1) must stay float32 (tensor.promote_like_torch).
+# NumPy's rules: x_f32 * np.float64(0.1) must stay float32 (promotion.promote_like_torch).
 PROMOTIONS = {
     "mul_numpy_float64_scalar": lambda lib: lib.ones(2) * np.float64(0.5),
     "mul_numpy_int64_scalar": lambda lib: lib.ones(2) * np.int64(2),

@@ -10,7 +10,8 @@ import numpy as np
 
 from tinyreg.device import check_device
 from tinyreg.random import generator
-from tinyreg.tensor import Tensor, float32, int64, scalar_dtype
+from tinyreg.promotion import scalar_dtype
+from tinyreg.tensor import Tensor, float32, int64
 
 
 def _shape(size):

@@ -3,7 +3,8 @@
 A :class:`Tensor` wraps a ``numpy.ndarray`` (the internal ``._array``; ``np.asarray(t)`` and ``t.numpy()`` reach it).
 When an op runs on tensors that require gradients it records a :class:`Function` node (``._ctx``, public as
 ``grad_fn``) holding the op's inputs and whatever its backward needs. ``backward()`` walks those nodes from the output
-back to the leaves in reverse topological order and applies the chain rule at each one:
+back to the leaves, newest node first (each node is numbered when recorded, after the nodes of its inputs), and applies
+the chain rule at each one:
 
     dL/d(input) = backward(dL/d(output))
 
@@ -15,11 +16,13 @@ use an array that was changed in place since. The ops themselves (forward and ba
 
 from __future__ import annotations
 
-import weakref
+import heapq
+import itertools
 
 import numpy as np
 
 from tinyreg import grad_mode
+from tinyreg.promotion import nothing_to_promote, promote_like_torch
 from tinyreg.tensor_repr import tensor_repr
 
 float32 = np.dtype(np.float32)
@@ -83,7 +86,8 @@ class Function:
     """
 
     # (slots: the engine reads and writes these on every node)
-    __slots__ = ("parents", "saved", "needs_input_grad", "released", "saved_versions", "consumed", "__dict__")
+    __slots__ = ("parents", "saved", "needs_input_grad", "sequence_nr", "saved_versions", "consumed", "released",
+                 "__dict__")
     # Elementwise ops combining several operands set this, so their result dtype follows torch's rule (result_type).
     # (Number parameters, like pow's exponent and clamp's bounds, promote in forward: promote_with_numbers.)
     promotes = False
@@ -96,7 +100,8 @@ class Function:
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
     is_view = False         # the output shares its input's memory (set by apply for may_view ops)
     # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
-    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op.
+    # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op;
+    # released, whether backward has freed the saved arrays.
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -108,13 +113,17 @@ class Function:
         Python numbers are passed to ``forward`` unchanged so that NumPy treats them as "weak" scalars and keeps the
         tensor's dtype (``x_float32 * 2.0`` stays float32, as in torch).
         """
+        # (This runs for every op, so it is written with plain loops and comprehensions, no helper calls per input.)
         ctx = cls()
         ctx.saved = ()
         arrays = [x._array if isinstance(x, Tensor) else x for x in inputs]
-        if cls.promotes or cls.floating:  # (a single operand "promotes" to its own dtype)
+        given = arrays          # the inputs' own arrays, before promotion (a saved one of these is watched)
+        # (a single operand "promotes" to its own dtype; the common case is decided without result_type)
+        if (cls.promotes or cls.floating) and not nothing_to_promote(arrays):
             arrays = promote_like_torch(arrays, floating=cls.floating)
-        # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
-        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+        if params:
+            # A NumPy scalar parameter (pow's exponent, clamp's bounds) must stay "weak" like a Python number.
+            params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as err:
@@ -124,16 +133,14 @@ class Function:
         if cls.may_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
             result._version_counter = inputs[0]._version_counter
             ctx.is_view = True
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        if not (grad_mode.is_grad_enabled() and any(needs)):
+        needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+        if not (grad_mode._enabled and True in needs):
             return result
-        ctx.parents = tuple(x if need else None for x, need in zip(inputs, needs))
-        mark_consumed(ctx.parents)
+        link(ctx, tuple([x if need else None for x, need in zip(inputs, needs)]))
         ctx.needs_input_grad = needs
-        ctx.released = ctx.consumed = False
         result.requires_grad = True
         result._ctx = ctx
-        ctx.saved_versions = _watch(ctx.saved, inputs, result) if ctx.saved else ()
+        ctx.saved_versions = _watch(ctx.saved, inputs, given, result) if ctx.saved else ()
         return result
 
     def name(self) -> str:
@@ -173,28 +180,40 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-def mark_consumed(parents):
-    """Record that these tensors feed a node: their own node's output is now referenced by the graph, so an in-place
-    op may no longer re-point them to a new node (tinyreg.inplace refuses it)."""
+def link(ctx, parents):
+    """Record node ``ctx`` in the graph with ``parents`` (its inputs that need a gradient, None for the others).
+
+    Nodes are numbered in the order they are recorded (``sequence_nr``, as in torch): a node's inputs were all made
+    before it, so walking nodes from the highest number down visits every node after all the nodes that use its
+    output, which is the order backward needs. The parents' own nodes are marked consumed: their output is now
+    referenced by the graph, so an in-place op may no longer re-point it to a new node (tinyreg.inplace refuses it).
+    """
+    ctx.parents = parents
+    ctx.sequence_nr = next(_recorded)
+    ctx.released = ctx.consumed = False
     for p in parents:
         if p is not None and p._ctx is not None:
             p._ctx.consumed = True
 
 
-def _watch(saved, inputs, result) -> tuple:
-    """The version entries of the ``saved`` arrays that are an input's or the result's own memory (a copy, such as a
-    promoted operand, needs no watch)."""
+_recorded = itertools.count()  # sequence numbers of recorded nodes
+
+
+def _watch(saved, inputs, given, result) -> tuple:
+    """The version entries of the ``saved`` arrays that are the result's or an input's own memory (``given[k]`` is
+    ``inputs[k]``'s array; a copy, such as a promoted operand, needs no watch)."""
     watched = []
     for i, array in enumerate(saved):
         if type(array) is not np.ndarray:      # a number (mul's scalar operand) or None
             continue
-        owner = result if array is result._array else None
-        for t in inputs:                       # plain loops: this runs for every recorded op
-            if owner is None and isinstance(t, Tensor) and t._array is array:
-                owner = t
-        if owner is not None:
-            producer = None if owner._ctx is None else type(owner._ctx)
-            watched.append((owner._version_counter, owner._version_counter.value, i, producer))
+        if array is result._array:
+            owner = result
+        else:
+            owner = next((t for t, a in zip(inputs, given) if a is array and isinstance(t, Tensor)), None)
+            if owner is None:
+                continue
+        counter = owner._version_counter
+        watched.append((counter, counter.value, i, None if owner._ctx is None else type(owner._ctx)))
     return watched
 
 
@@ -217,122 +236,6 @@ def _output_number(t) -> int:
     if t._ctx.n_outputs == 1:
         return 0
     return next(k for k, ref in enumerate(t._ctx.outputs) if ref is not None and ref() is t)
-
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
-_SCALAR_DEFAULT = {0: bool_, 1: int64, 2: float32, 3: np.dtype(np.complex64)}
-_PYTHON_REALS = (bool, int, float)  # exact types: np.float64 subclasses float but is not weak to NumPy
-
-
-def _is_python_number(a) -> bool:
-    # np.float64 subclasses float; NumPy treats it as a typed scalar, so converting it is up to promote_like_torch.
-    return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
-
-
-def _is_scalar(a) -> bool:
-    """A Python or NumPy number: torch treats both as "weak" (``np.float64(0.5)`` acts like ``0.5``)."""
-    return _is_python_number(a) or isinstance(a, np.generic)
-
-
-def scalar_dtype(value) -> np.dtype:
-    """The dtype torch gives a number standing alone: bool, int64, float32 (its default float) or complex64.
-
-    ``np.bool_`` counts as a float, as in torch, whose argument parser reads every NumPy scalar that is not an
-    integer as a double (``torch.tensor([1, 2]) + np.bool_(True)`` is float32).
-    """
-    if isinstance(value, np.bool_):
-        return float32
-    return _SCALAR_DEFAULT[_CATEGORY[np.asarray(value).dtype.kind]]
-
-
-def _promote_types(a, b):
-    """``torch.promote_types``: NumPy's rule within a category, the higher category's dtype across categories.
-
-    NumPy widens int64 with float32 to float64; torch keeps float32 (an integer never widens a float).
-    """
-    if a is None or b is None:
-        return b if a is None else a
-    if _CATEGORY[a.kind] != _CATEGORY[b.kind] and min(_CATEGORY[a.kind], _CATEGORY[b.kind]) <= 1:
-        return a if _CATEGORY[a.kind] > _CATEGORY[b.kind] else b
-    return np.promote_types(a, b)
-
-
-def _weaker_only_raises_category(stronger, weaker):
-    """Combine a stronger group's dtype with a weaker group's: the weaker one counts only if its category is higher.
-
-    A float tensor with a complex scalar becomes complex of the tensor's precision, as in torch.
-    """
-    if weaker is None or (stronger is not None and _CATEGORY[weaker.kind] <= _CATEGORY[stronger.kind]):
-        return stronger
-    if stronger is not None and stronger.kind == "f":
-        return np.result_type(stronger, np.complex64)
-    return weaker
-
-
-def result_type(operands: list) -> np.dtype:
-    """The dtype torch gives an op on ``operands`` (tensors, arrays, Python and NumPy numbers).
-
-    Operands fall into three groups of decreasing strength: tensors with dimensions, 0-d tensors, and numbers
-    (Python or NumPy, each counted as bool, int64, float32 or complex64). Each group promotes within itself; a weaker
-    group changes the result only when its category (bool < int < float < complex) is higher:
-
-        float32 tensor * float64 tensor          -> float64
-        float32 tensor * 0-d float64 tensor      -> float32   (NumPy: float64)
-        0-d float32 tensor * np.float64(0.1)     -> float32   (NumPy: float64)
-        int64 tensor * np.float64(0.5)           -> float32, torch's default float (NumPy: float64)
-        int32 tensor + 0-d int64 tensor          -> int32
-        int64 tensor * 0-d float64 tensor        -> float64
-    """
-    groups = [None, None, None]  # dimensioned, 0-d, numbers
-    for a in operands:
-        if _is_scalar(a):
-            group, dtype = 2, scalar_dtype(a)
-        else:
-            a = np.asarray(a)
-            group, dtype = (0 if a.ndim > 0 else 1), a.dtype
-        groups[group] = _promote_types(groups[group], dtype)
-    dimensioned, zero_dim, numbers = groups
-    return _weaker_only_raises_category(dimensioned, _weaker_only_raises_category(zero_dim, numbers))
-
-
-def _nothing_to_promote(operands: list) -> bool:
-    """The common case, decided without :func:`result_type` (which costs 1-3 µs per op): arrays of one floating dtype
-    and Python bools, ints and floats, which never promote a float."""
-    dtype = None
-    for a in operands:
-        if type(a) is np.ndarray:
-            dtype = a.dtype if dtype is None else dtype
-            if a.dtype != dtype or dtype.kind != "f":
-                return False
-        elif type(a) not in _PYTHON_REALS:
-            return False
-    return dtype is not None
-
-
-def promote_like_torch(operands: list, floating: bool = False) -> list:
-    """Convert array operands to :func:`result_type` (to float32 if ``floating`` and it is integral or bool).
-
-    Python numbers stay Python numbers, which NumPy treats as weak too; NumPy numbers become 0-d arrays of the
-    result dtype. Without this, ``loss + lam * penalty`` with ``lam`` from ``np.logspace`` would silently turn a
-    float32 model into float64.
-    """
-    if _nothing_to_promote(operands):
-        return operands
-    dtype = result_type(operands)
-    if floating and dtype.kind in "biu":
-        dtype = float32
-    return [a if _is_python_number(a) or (isinstance(a, np.ndarray) and a.dtype == dtype)
-            else np.asarray(a, dtype=dtype) for a in operands]
-
-
-def promote_with_numbers(x: np.ndarray, *numbers) -> np.ndarray:
-    """``x`` converted to the dtype torch gives an op on ``x`` and number parameters (pow's exponent, clamp's bounds;
-    None = absent), e.g. int64 with 0.5 -> float32. A real number never widens a float, so only bool and integer ``x``
-    can change."""
-    x = np.asarray(x)   # a plain number works as it does for every other op (tr.exp(2))
-    if x.dtype.kind not in "biu":
-        return x
-    return x.astype(result_type([x, *(n for n in numbers if n is not None)]), copy=False)
 
 
 def reduce_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -578,8 +481,8 @@ class Tensor:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it into the leaf's ``.grad``.
 
         ``gradient`` is dL/d(self); it may be omitted only for a one-element tensor (then it is 1). The graph is walked
-        in reverse topological order, so each node's incoming gradient is complete (summed over all its uses) before
-        the node's own backward runs. Saved arrays are freed afterwards unless ``retain_graph=True``. Before a node's
+        newest node first (a reverse topological order: see :func:`link`), so each node's incoming gradient is complete
+        (summed over all its uses) before the node's own backward runs; leaves receive theirs at the end. Saved arrays are freed afterwards unless ``retain_graph=True``. Before a node's
         backward runs, the arrays it saved are checked against in-place writes made since (their version counters).
         """
         if create_graph:
@@ -596,33 +499,27 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
                                    f"has a shape of {self.shape}")
+        if self._ctx is None:  # a leaf: its gradient is the one given
+            self._accumulate_grad(gradient)
+            return
+        # Tensors still to visit, newest node first: every node was recorded after the nodes that made its inputs
+        # (``sequence_nr``), so when a tensor comes off the heap every use of it has already passed its gradient on.
+        # (The id breaks ties between the outputs of one node, so tensors themselves are never compared.)
+        waiting = [(-self._ctx.sequence_nr, id(self), self)]
         pending = {id(self): gradient}  # dL/d(tensor), summed over every path reached so far
-        order = self._topological_order()
-        outputs_left = {}  # nodes with several outputs: how many of them are still to come in the walk
-        for node in reversed(order):
+        leaves = []                     # leaves reached, to be given their complete gradient at the end
+        while waiting:
+            node = heapq.heappop(waiting)[2]
             ctx = node._ctx
-            if ctx is None:
-                g = pending.pop(id(node), None)
-                if g is not None:
-                    node._accumulate_grad(g)
-                continue
             if ctx.n_outputs == 1:
-                g = pending.pop(id(node), None)
-                if g is None:
-                    continue
+                g = pending.pop(id(node))
                 if node._retains_grad:
                     node._accumulate_grad(g)
                 grads = (g,)
-            else:
-                # A node with several outputs runs once, at the last of its outputs in the walk: by then every
-                # consumer of every output has passed its gradient on.
-                key = id(ctx)
-                if key not in outputs_left:
-                    in_order = {id(t) for t in order}
-                    outputs_left[key] = sum(ref is not None and id(ref()) in in_order for ref in ctx.outputs)
-                outputs_left[key] -= 1
-                if outputs_left[key] or (grads := _gather_output_grads(ctx, pending)) is None:
-                    continue
+            # A node with several outputs runs once, at the first of its outputs off the heap, with all their
+            # gradients (every use of every output has a higher number, so all of them have arrived by then).
+            elif (grads := _gather_output_grads(ctx, pending)) is None:
+                continue
             if ctx.released:
                 raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
                                    "tensors after they have already been freed). Specify retain_graph=True if you "
@@ -633,31 +530,23 @@ class Tensor:
             for parent, g_in in zip(ctx.parents, input_grads):
                 if parent is None or g_in is None:
                     continue
-                g_in = reduce_to_shape(g_in, parent.shape)
-                if g_in.dtype != parent.dtype:
-                    g_in = g_in.astype(parent.dtype)
+                if g_in.shape != parent._array.shape:  # (the test reduce_to_shape starts with, without its call)
+                    g_in = reduce_to_shape(g_in, parent._array.shape)
+                if g_in.dtype != parent._array.dtype:
+                    g_in = g_in.astype(parent._array.dtype)
                 key = id(parent)
-                # A tensor used twice receives two gradients: the chain rule sums them.
-                pending[key] = pending[key] + g_in if key in pending else g_in
+                if key in pending:  # a tensor used twice receives two gradients: the chain rule sums them
+                    pending[key] = pending[key] + g_in
+                    continue
+                pending[key] = g_in
+                if parent._ctx is None:
+                    leaves.append(parent)
+                else:
+                    heapq.heappush(waiting, (-parent._ctx.sequence_nr, key, parent))
             if not retain_graph:
                 ctx.release()
-
-    def _topological_order(self) -> list:
-        """Every tensor this one depends on, each after all of its inputs (iterative DFS: no recursion limit)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                stack.extend((p, False) for p in node._ctx.parents if p is not None and id(p) not in visited)
-        return order
+        for leaf in leaves:
+            leaf._accumulate_grad(pending[id(leaf)])
 
     # ---- arithmetic: methods as in torch (``x.add(y, alpha=2)``), and the operators are the same methods ----------
     def add(self, other, *, alpha=1):

@@ -37,7 +37,7 @@ import numpy as np
 
 from tinyreg import grad_mode
 from tinyreg.tensor import Function as ArrayFunction
-from tinyreg.tensor import Tensor, mark_consumed
+from tinyreg.tensor import Tensor, link
 
 
 class BackwardNode(ArrayFunction):
@@ -139,8 +139,7 @@ class Function:
             result = cls.forward(ctx, *args)
         if not (grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)):
             return result
-        ctx.parents = tuple(a if need else None for a, need in zip(args, ctx.needs_input_grad))
-        mark_consumed(ctx.parents)
+        link(ctx, tuple(a if need else None for a, need in zip(args, ctx.needs_input_grad)))
         if not isinstance(result, tuple):
             return _attach(result, ctx, args)
         outputs = tuple(_attach(o, ctx, args) for o in result)

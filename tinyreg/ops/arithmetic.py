@@ -5,7 +5,8 @@ Each backward returns gradients in the output's (broadcast) shape; the engine su
 
 import numpy as np
 
-from tinyreg.tensor import Function, Tensor, promote_with_numbers, result_type, scalar_dtype
+from tinyreg.promotion import promote_with_numbers, result_type, scalar_dtype
+from tinyreg.tensor import Function, Tensor
 
 
 class Add(Function):

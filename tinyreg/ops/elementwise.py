@@ -6,7 +6,8 @@ interval [min, max].
 
 import numpy as np
 
-from tinyreg.tensor import Function, Tensor, promote_with_numbers, result_type
+from tinyreg.promotion import promote_with_numbers, result_type
+from tinyreg.tensor import Function, Tensor
 
 
 class Exp(Function):

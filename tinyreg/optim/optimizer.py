@@ -96,6 +96,7 @@ class Optimizer:
         self.param_groups = []
         self._buffers = []      # per group: its FlatBuffers, one per dtype
         self._pre_hooks, self._post_hooks = {}, {}
+        self._validated = {}    # id(group) -> (group, its hyperparameters when step() last validated it)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got " + type(params).__name__)
@@ -164,6 +165,23 @@ class Optimizer:
                              f"{', '.join(map(repr, DECAY_CONVENTIONS))})")
         if decay == "paper" and not group["initial_lr"] > 0:
             raise ValueError(f"decay='paper' needs an initial lr > 0 (η_t = lr_t / lr_0), got {group['initial_lr']}")
+
+    def _check_if_changed(self, group):
+        """:meth:`_check` ``group``, unless its hyperparameters are the values step() last accepted for it.
+
+        A user may set ``group["lr"]`` at any time, so step() validates every group, and that costs more than the
+        update of a small model. Validation reads only the group's values, so equal values (and equal types: 1, 1.0
+        and True are checked differently) validate the same way, and skipping is equivalent. A group holding anything
+        else than numbers, strings, None and tuples of them (a list or an array, which can change in place) is
+        validated on every call.
+        """
+        snapshot = _hyperparameters(group)
+        known = self._validated.get(id(group))
+        if snapshot is not None and known is not None and known[0] is group and known[1] == snapshot:
+            return
+        self._check(group)
+        if snapshot is not None:
+            self._validated[id(group)] = (group, snapshot)
 
     def check_group(self, group):
         """Raise ValueError (torch's message) if a hyperparameter of ``group`` is out of range."""
@@ -234,7 +252,7 @@ class Optimizer:
             hook(self, (), {})
         work = []
         for g, (group, buffers) in enumerate(zip(self.param_groups, self._buffers)):
-            self._check(group)
+            self._check_if_changed(group)
             names = self.state_names(group)
             for buffer in buffers:
                 intact = buffer.intact()
@@ -413,6 +431,25 @@ def _scalar(key, name, value) -> np.float32:
     if not (scalar.shape == () and scalar.dtype.kind in "iuf" and np.isfinite(scalar)):
         raise ValueError(f"loaded state for parameter {key}: {name!r} must be a finite number, got {value!r}")
     return np.float32(scalar)
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _hyperparameters(group):
+    """A group's values other than its params, with their types, for comparison; None if one is not a plain value
+    (a number, string or None) or a tuple of them."""
+    snapshot = []
+    for key, value in group.items():
+        if key == "params":
+            continue
+        if type(value) is tuple and all(type(v) in _PLAIN for v in value):
+            snapshot.append((key, tuple, tuple((type(v), v) for v in value)))
+        elif type(value) in _PLAIN:
+            snapshot.append((key, type(value), value))
+        else:
+            return None
+    return snapshot
 
 
 def _check_real(key, default, value):
