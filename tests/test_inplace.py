@@ -324,3 +324,21 @@ def test_inplace_on_a_used_tensor_or_a_view_in_the_graph_names_the_out_of_place_
         y.add_(1)                                  # allowed, as in torch; z's add saved nothing, so backward is right
     z.sum().backward()
     assert x.grad.tolist() == [[2.0] * 3] * 2
+
+
+def test_a_recorded_write_into_a_view_of_a_tensor_outside_the_graph_is_refused_not_lost():
+    """buf[0].copy_(w * 2) writes into buf's memory, but only the view could join the graph, so buf's later uses would
+    send no gradient to w (torch rewrites buf's graph and gives w.grad = 10 here; tinyreg gave 2). Refused instead,
+    before anything is written, for views of views too."""
+    w = tr.ones(3, requires_grad=True)
+    buf = tr.zeros(2, 3)
+    writes = (lambda: buf[0].copy_(w * 2), lambda: buf[1].add_(w), lambda: buf.view(-1)[:3].mul_(w),
+              lambda: buf.view(6).__setitem__(slice(0, 3), w * 2))
+    for write in writes:
+        with pytest.raises(RuntimeError, match="is a view"):
+            write()
+    assert buf.tolist() == [[0.0] * 3] * 2 and buf._version == 0 and not buf.requires_grad
+    assert buf[0]._base is buf and buf.view(-1)[:3]._base is buf and buf._base is None
+    with tr.no_grad():
+        buf[0].copy_(w * 2)                        # outside the graph the write is allowed, as in torch
+    assert buf.tolist() == [[2.0] * 3, [0.0] * 3] and buf._version == 1

@@ -13,7 +13,8 @@ Python's augmented assignment calls ``__isub__``, which returns the same object:
    into x's memory, and x becomes that node's output. This is safe only while no other node refers to x, because
    tinyreg's nodes point at their input *tensors*: so a recorded write is refused, with an error naming the
    out-of-place form, once x has been used by a recorded op (``z = y * 2; y.add_(1)``, ``y[0] = y[1]``), when x is a
-   view (``y[0].add_(1)``, ``y.view(-1).mul_(2)``) and for an output of a custom Function that returned several.
+   view (``y[0].add_(1)``, ``y.view(-1).mul_(2)``, also of a tensor outside the graph: ``buf[0].copy_(w * 2)``) and
+   for an output of a custom Function that returned several.
    torch points its nodes at other nodes and rewrites views' graphs, so it accepts more of these.
 
 Casting follows torch: arithmetic may not change the dtype's kind (``long_tensor.add_(0.5)`` raises), while
@@ -38,7 +39,7 @@ def _snapshot(x, alternative):
     """x as it is before the write, to be the input of the recorded op (after checking rules 1 and 3)."""
     if x.requires_grad and x.is_leaf:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if x._ctx is not None and (x._ctx.consumed or x._ctx.is_view or x._ctx.n_outputs > 1):
+    if x._base is not None or x._ctx is not None and (x._ctx.consumed or x._ctx.n_outputs > 1):
         raise RuntimeError("tinyreg records an in-place operation in the graph only on a tensor that no recorded "
                            "operation has used yet and that owns its memory; this one has been used (e.g. in y + 1 "
                            "or y[0]), is a view (such as x[0] or x.view(...)) or is an output of a custom Function "

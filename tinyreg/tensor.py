@@ -98,7 +98,6 @@ class Function:
     # then shares the input's version counter, like torch's views.
     may_view = False
     n_outputs = 1           # a custom autograd.Function returning a tuple has several
-    is_view = False         # the output shares its input's memory (set by apply for may_view ops)
     # Set on recording: saved_versions, (version counter, version when saved, position in saved, producer op class or
     # None) per watched saved array; consumed, whether the output has been used as an input of another recorded op;
     # released, whether backward has freed the saved arrays.
@@ -131,8 +130,9 @@ class Function:
             raise ValueError(f"{cls.__name__}: {err} (input shapes: {shapes})") from None
         result = Tensor._wrap(out)
         if cls.may_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
-            result._version_counter = inputs[0]._version_counter
-            ctx.is_view = True
+            # A view, recorded or not: it shares its base's version counter and remembers the base (torch's ._base).
+            base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+            result._version_counter, result._base = base._version_counter, base
         needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
         if not (grad_mode._enabled and True in needs):
             return result
@@ -284,7 +284,8 @@ class Tensor:
     is a Tensor of x's shape and dtype, or None, as in torch.
     """
 
-    __slots__ = ("_array", "_grad", "requires_grad", "_ctx", "_version_counter", "_retains_grad", "__weakref__")
+    __slots__ = ("_array", "_grad", "requires_grad", "_ctx", "_version_counter", "_retains_grad", "_base",
+                 "__weakref__")
     # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy broadcasting over a Tensor object.
     __array_priority__ = 1000
 
@@ -300,6 +301,7 @@ class Tensor:
         self._ctx = None
         self._version_counter = VersionCounter()
         self._retains_grad = False
+        self._base = None             # for a view (x[0], x.view(...)): the tensor whose memory it shows
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
