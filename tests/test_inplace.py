@@ -342,3 +342,29 @@ def test_a_recorded_write_into_a_view_of_a_tensor_outside_the_graph_is_refused_n
     with tr.no_grad():
         buf[0].copy_(w * 2)                        # outside the graph the write is allowed, as in torch
     assert buf.tolist() == [[2.0] * 3, [0.0] * 3] and buf._version == 1
+
+
+@pytest.mark.parametrize("layer", ["relu", "dropout"])
+def test_inplace_layers_write_into_their_input_and_give_torchs_gradients(layer):
+    """nn.ReLU(inplace=True) and nn.Dropout(inplace=True) change their input and return it; the gradient through the
+    recorded write equals torch's (dropout with p = 0.5 and the mask drawn by each framework: compared by its pattern)."""
+    torch = import_torch()
+    x0 = np.array([[-1.5, 0.0, 2.0, 0.5], [3.0, -0.25, 1.0, -2.0]])
+    results = []
+    for lib in (tr, torch):
+        w = lib.tensor(x0, requires_grad=True)
+        h = w * 1.0
+        module = lib.nn.ReLU(inplace=True) if layer == "relu" else lib.nn.Dropout(0.5, inplace=True)
+        y = module(h)
+        assert y is h
+        (y * y).sum().backward()
+        kept = np.asarray(h.detach()) != 0
+        results.append((np.asarray(h.detach()), np.asarray(w.grad), kept))
+    (ours, our_grad, our_kept), (theirs, their_grad, their_kept) = results
+    if layer == "relu":
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(our_grad, their_grad)
+    else:    # kept units are scaled by 1/(1 − p) = 2, and d(y²)/dw = 2y·2 = 8w there, 0 where dropped
+        for values, grad, kept in results:
+            np.testing.assert_array_equal(values, np.where(kept, 2 * x0, 0.0))
+            np.testing.assert_array_equal(grad, np.where(kept, 8 * x0, 0.0))

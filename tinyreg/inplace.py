@@ -99,6 +99,10 @@ def clamp_(x, min=None, max=None):
     return _write(x, lambda s: ops.clamp(s, min, max), (), "x = x.clamp(min, max)")
 
 
+def relu_(x):
+    return _write(x, ops.relu, (), "x = x.relu()")
+
+
 def fill_(x, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "

@@ -621,6 +621,9 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         return inplace.clamp_(self, min, max)
 
+    def relu_(self):
+        return inplace.relu_(self)
+
     def zero_(self):
         return inplace.fill_(self, 0)
 

@@ -6,14 +6,14 @@ from tinyreg.nn.module import Module
 
 
 class ReLU(Module):
-    """y = max(x, 0). ``inplace`` is accepted for torch compatibility, but the input is never modified."""
+    """y = max(x, 0); with ``inplace=True`` y is written into the input, which is returned (``x.relu_()``)."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

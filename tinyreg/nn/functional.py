@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 
 from tinyreg.nn.penalties import l1_penalty, l2_penalty
-from tinyreg.ops import abs, expand, log_softmax, relu, sigmoid, softmax, tanh, where
+from tinyreg import ops
+from tinyreg.ops import abs, expand, log_softmax, sigmoid, softmax, tanh, where
 from tinyreg.ops.cross_entropy import REDUCTIONS, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, cross_entropy
 from tinyreg.ops.layer_norm import layer_norm
 from tinyreg.ops.linear import linear
@@ -29,7 +30,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     where dropout is the identity (``training=False``). p = 1 drops everything and gives zeros (the scale is taken
     as 0, never 0/0). dL/dx = m / (1 − p) ⊙ dL/dy: the gradient flows only through the kept units.
 
-    ``inplace`` is accepted for torch compatibility, but ``x`` is never modified (the result has the same values).
+    ``inplace=True`` multiplies ``x`` itself by the mask and returns it (torch's rules for in-place writes apply).
     """
     check_dropout_probability(p)
     if not training or p == 0:
@@ -37,7 +38,12 @@ def dropout(x, p=0.5, training=True, inplace=False):
     keep = generator().random(x.shape) >= p  # P(keep) = 1 − p
     scaled_mask = keep.astype(x.dtype)
     scaled_mask *= 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * scaled_mask
+    return x.mul_(scaled_mask) if inplace else x * scaled_mask
+
+
+def relu(x, inplace=False):
+    """y = max(x, 0); ``inplace=True`` writes y into ``x`` and returns it (``x.relu_()``), as torch's ``F.relu``."""
+    return x.relu_() if inplace else ops.relu(x)
 
 
 def _reduce(losses, reduction):
