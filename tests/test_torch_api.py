@@ -114,7 +114,10 @@ def test_torch_keyword_names():
 
 @pytest.mark.parametrize("expr", [lambda lib: lib.tensor(X).t(), lambda lib: lib.tensor([1.0, 2.0]).t(),
                                   lambda lib: lib.tensor(X).square(), lambda lib: lib.tensor(X).sign(),
-                                  lambda lib: lib.tensor(X).max(lib.tensor(X).t().t() * 0)])
+                                  lambda lib: lib.tensor(X).max(lib.tensor(X).t().t() * 0),
+                                  lambda lib: (lib.tensor(X) > 0).all(), lambda lib: (lib.tensor(X) > 0).any(dim=1),
+                                  lambda lib: lib.all(lib.tensor(X) != 0, dim=0, keepdim=True),
+                                  lambda lib: lib.tensor(X).any(), lambda lib: lib.tensor([[0.0, 0.0]]).any(1)])
 def test_small_methods(expr):
     assert_same_tensor(*both(expr))
 

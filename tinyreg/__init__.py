@@ -14,7 +14,7 @@ from tinyreg.dtypes import (bool, double, float, float16, float32, float64, half
                             short, uint8)
 from tinyreg.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinyreg.gradcheck import GradcheckError, gradcheck
-from tinyreg.ops import (abs, add, amax, amin, argmax, argmin, bmm, cat, clamp, clone,
+from tinyreg.ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, cat, clamp, clone,
                          cos, div, dot, eq, exp, flatten, floor_divide, ge, gt, le, log, log_softmax, logsumexp, lt,
                          matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg, norm, outer, permute, pow, prod,
                          relu, reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,

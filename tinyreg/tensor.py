@@ -767,6 +767,12 @@ class Tensor:
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.all(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.any(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 

@@ -4,7 +4,7 @@
 |---------------|------------------------------------------------------------|
 | arithmetic.py | add sub mul div neg pow (number or tensor exponent); floor_divide (no gradient) |
 | elementwise.py| exp log sqrt sin cos tanh sigmoid relu abs sign clamp maximum minimum where |
-| reduce.py     | sum mean prod var std norm amax/max amin/min logsumexp (argmax argmin: no gradient) |
+| reduce.py     | sum mean prod var std norm amax/max amin/min logsumexp (argmax argmin all any: no gradient) |
 | softmax.py    | softmax log_softmax                                        |
 | matmul.py     | matmul, and the shape-checked mm bmm dot outer             |
 | shape.py      | clone reshape view permute transpose (un)squeeze (un)flatten expand repeat getitem setitem cat stack |
@@ -21,7 +21,7 @@ from tinyreg.ops.arithmetic import add, div, floor_divide, mul, neg, pow, sub
 from tinyreg.ops.elementwise import (abs, clamp, cos, exp, log, maximum, minimum, relu, sigmoid, sign, sin, sqrt, tanh,
                                      where)
 from tinyreg.ops.matmul import bmm, dot, matmul, mm, outer
-from tinyreg.ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var)
+from tinyreg.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var)
 from tinyreg.ops.shape import (cat, clone, expand, flatten, getitem, permute, repeat, reshape, setitem, squeeze,
                                stack, transpose, unflatten, unsqueeze, view)
 from tinyreg.ops.softmax import log_softmax, softmax
@@ -77,7 +77,7 @@ def cast(x, dtype) -> Tensor:
     return Cast.apply(x, dtype=dtype)
 
 
-__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "bmm", "cast", "cat", "clamp", "clone", "compare", "cos",
+__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bmm", "cast", "cat", "clamp", "clone", "compare", "cos",
            "div", "dot", "eq", "exp", "expand", "flatten", "floor_divide", "ge", "getitem", "gt", "le", "log",
            "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne",
            "neg", "norm", "outer", "permute", "pow", "prod", "relu", "repeat", "reshape", "setitem", "sigmoid",

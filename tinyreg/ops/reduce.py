@@ -306,22 +306,33 @@ def _extreme(x, axis, keepdims, dim, keepdim, other, reduce, arg, elementwise, r
     return result(values, arg(x, axis, keepdims))
 
 
-def _arg_extreme(pick, x, axis, keepdims, dim, keepdim):
+def _without_gradient(pick, x, axis, keepdims, dim, keepdim, dtype):
+    """A reduction with no derivative (an index or a truth value): computed on the array, outside the graph."""
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
     data = x._array if isinstance(x, Tensor) else np.asarray(x)
     if axis is not None:
         normalized_axes(axis, data.ndim)  # an out-of-range axis: torch's IndexError, not NumPy's AxisError
-    return Tensor._wrap(pick(data, axis=axis, keepdims=keepdims).astype(np.int64))
+    return Tensor._wrap(np.asarray(pick(data, axis=axis, keepdims=keepdims)).astype(dtype))
 
 
 def argmax(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the largest element (int64, no gradient); the whole tensor is flattened when axis is None."""
-    return _arg_extreme(np.argmax, input, axis, keepdims, dim, keepdim)
+    return _without_gradient(np.argmax, input, axis, keepdims, dim, keepdim, np.int64)
 
 
 def argmin(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the smallest element (int64, no gradient); the whole tensor is flattened when axis is None."""
-    return _arg_extreme(np.argmin, input, axis, keepdims, dim, keepdim)
+    return _without_gradient(np.argmin, input, axis, keepdims, dim, keepdim, np.int64)
+
+
+def all(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Whether every element is nonzero (bool, no gradient): ``(net(X) == Y).all()``."""
+    return _without_gradient(np.all, input, axis, keepdims, dim, keepdim, np.bool_)
+
+
+def any(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Whether some element is nonzero (bool, no gradient)."""
+    return _without_gradient(np.any, input, axis, keepdims, dim, keepdim, np.bool_)
 
 
 def logsumexp(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
