@@ -204,3 +204,11 @@ def test_module_to_converts_floating_dtypes_and_accepts_the_cpu():
     assert model.to(dtype=tr.float32)[0].bias.dtype == tr.float32
     with pytest.raises(TypeError, match="only accepts floating point dtypes"):
         model.to(tr.int64)
+
+
+def test_numpy_all_and_any_of_a_tensor_answer_like_of_its_array():
+    """np.all(t) calls t.all(axis=None, out=None): the answer is the array's, and a real out= is refused."""
+    t = tr.tensor([[1.0, 0.0], [2.0, 3.0]])
+    assert bool(np.all(t)) is False and bool(np.any(t)) is True and bool(np.all(t != 5)) is True
+    with pytest.raises(TypeError, match="out= is not supported"):
+        t.all(out=np.empty(()))

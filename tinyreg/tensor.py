@@ -767,11 +767,12 @@ class Tensor:
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.all(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    # ``out=None`` is what np.all(t) and np.any(t) pass when they call these methods.
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
+        return ops.all(self, axis, keepdims, dim=dim, keepdim=keepdim, out=out)
 
-    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.any(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
+        return ops.any(self, axis, keepdims, dim=dim, keepdim=keepdim, out=out)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)

@@ -325,14 +325,20 @@ def argmin(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _without_gradient(np.argmin, input, axis, keepdims, dim, keepdim, np.int64)
 
 
-def all(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def _truth(pick, input, axis, keepdims, dim, keepdim, out):
+    if out is not None:   # np.all(t) passes out=None; a real out= array is NumPy's, not torch's
+        raise TypeError("tinyreg's all/any return a new tensor: out= is not supported")
+    return _without_gradient(pick, input, axis, keepdims, dim, keepdim, np.bool_)
+
+
+def all(input, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
     """Whether every element is nonzero (bool, no gradient): ``(net(X) == Y).all()``."""
-    return _without_gradient(np.all, input, axis, keepdims, dim, keepdim, np.bool_)
+    return _truth(np.all, input, axis, keepdims, dim, keepdim, out)
 
 
-def any(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def any(input, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
     """Whether some element is nonzero (bool, no gradient)."""
-    return _without_gradient(np.any, input, axis, keepdims, dim, keepdim, np.bool_)
+    return _truth(np.any, input, axis, keepdims, dim, keepdim, out)
 
 
 def logsumexp(input, axis=None, keepdims=False, *, dim=None, keepdim=None):
