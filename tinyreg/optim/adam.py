@@ -4,6 +4,7 @@ Both classes run :func:`adam_step` and its kernel, differing only in the default
 convention (torch's AdamW is likewise Adam with decoupled decay: ``Adam(decoupled_weight_decay=True)``).
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -57,12 +58,12 @@ class AdamCoefficients(NamedTuple):
     beta2: np.floating
     one_minus_beta2: np.floating
     eps: np.floating
-    inv_bias1: np.floating      # 1/(1 − β₁ᵗ)
-    inv_bias2: np.floating      # 1/(1 − β₂ᵗ)
     lambda_: np.floating
     keep: np.floating
     maximize: bool
     l2: bool
+    inv_bias1: np.floating      # 1/(1 − β₁ᵗ): the only two that change with the step t
+    inv_bias2: np.floating      # 1/(1 − β₂ᵗ)
 
 
 @njit(cache=True, error_model="numpy")
@@ -136,11 +137,12 @@ class Adam(Optimizer):
 
     @staticmethod
     def coefficients(arguments, dtype):
-        dt, beta1, beta2, t = dtype.type, arguments["beta1"], arguments["beta2"], arguments["t"]
-        return AdamCoefficients(lr=dt(arguments["lr"]), beta1=dt(beta1), one_minus_beta1=dt(1 - beta1),
-                                beta2=dt(beta2), one_minus_beta2=dt(1 - beta2), eps=dt(arguments["eps"]),
-                                inv_bias1=dt(1 / (1 - beta1 ** t)), inv_bias2=dt(1 / (1 - beta2 ** t)),
-                                **kernels.decay_coefficients(arguments, dtype))
+        beta1, beta2, t = arguments["beta1"], arguments["beta2"], arguments["t"]
+        dt = dtype.type
+        return AdamCoefficients(*_group_coefficients(dtype, arguments["lr"], beta1, beta2, arguments["eps"],
+                                                     arguments["lambda_"], arguments["decay"], arguments["eta_t"],
+                                                     arguments["maximize"]),
+                                dt(1 / (1 - beta1 ** t)), dt(1 / (1 - beta2 ** t)))
 
     def coupled_lambda_eff(self, group, state):
         """lr·λ / (√v̂_t + ε): λθ joins g_t, so it is divided by √v̂_t like the gradient, per weight."""
@@ -161,6 +163,18 @@ class Adam(Optimizer):
         record("decay", float(group["lr"]) * d_hat / (np.sqrt(element["v_hat"]) + float(group["eps"])),
                "decay ← lr·d̂_t / (√v̂_t + ε)", REMOVED)
         return d_t
+
+
+@functools.lru_cache(maxsize=64)
+def _group_coefficients(dtype, lr, beta1, beta2, eps, lambda_, decay, eta_t, maximize):
+    """The coefficients that stay the same from step to step (all but the bias corrections), in
+    :class:`AdamCoefficients` order. Rounding them to θ's dtype costs more than a small model's update, so they are
+    computed once per setting: the same arguments give the same numbers, so the cache changes no result."""
+    dt = dtype.type
+    decay = kernels.decay_coefficients(dict(lr=lr, lambda_=lambda_, decay=decay, eta_t=eta_t, maximize=maximize),
+                                       dtype)
+    return (dt(lr), dt(beta1), dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(eps),
+            decay["lambda_"], decay["keep"], decay["maximize"], decay["l2"])
 
 
 def check_adam_like(group):

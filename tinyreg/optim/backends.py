@@ -42,9 +42,10 @@ def run(optimizer, theta, grad, state, arguments, coefficients=None):
     """
     if optimizer.backend == "numba":
         coefficients = coefficients or optimizer.coefficients(arguments, theta.dtype)
-        buffers = tuple(kernels.NO_BUFFER[theta.dtype] if s is None else s for s in state)
-        variant = sum(1 << k for k, name in enumerate(optimizer.optional_states)
-                      if state[optimizer.state_keys.index(name)] is not None)
+        # (list comprehensions, not generators: this runs every step, and a generator costs a frame per item)
+        buffers = tuple([kernels.NO_BUFFER[theta.dtype] if s is None else s for s in state])
+        variant = sum([1 << k for k, name in enumerate(optimizer.optional_states)
+                       if state[optimizer.state_keys.index(name)] is not None])
         optimizer.kernel(theta, grad, buffers, coefficients, variant, optimizer.parallel)
         return
     for s in _chunks(theta.size):

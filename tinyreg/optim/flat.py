@@ -24,6 +24,8 @@ This module is the only place in :mod:`tinyreg.optim` that reads or rebinds a pa
 else asks it.
 """
 
+import itertools
+
 import numpy as np
 
 from tinyreg.tensor import Tensor
@@ -81,12 +83,15 @@ class FlatBuffer:
         self.dtype = np.dtype(dtype)
         self.shapes = [param_array(p).shape for p in self.params]
         sizes = [param_array(p).size for p in self.params]
-        self.bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.theta = np.empty(int(self.bounds[-1]), self.dtype)
+        self.bounds = [0, *itertools.accumulate(sizes)]     # Python ints: the step slices with them every call
+        self.theta = np.empty(self.bounds[-1], self.dtype)
         self.grad = np.zeros_like(self.theta)
         self.theta_views = self._views(self.theta)
         self.grad_views = self._views(self.grad)
         self._attached = list(zip(self.params, self.theta_views, self.grad_views))
+        # Each parameter's version counter, which no tensor ever replaces (views and detach() share it), so the
+        # step's bump_versions need not look it up anew.
+        self._counters = [p._version_counter for p in self.params]
         self.state = {}                            # state name -> flat array, allocated on first use
         self._state_views = {}
         self.steps = np.zeros(len(self.params), np.int64)
@@ -119,8 +124,10 @@ class FlatBuffer:
 
     def intact(self):
         """True when every ``.data`` and ``.grad`` is still this buffer's view (the fast path: nothing to check)."""
-        for p, data, grad in self._attached:      # a plain loop: ~3x faster than all(...) over generators
-            if param_array(p) is not data or grad_array(p) is not grad:
+        # This runs every step, once per parameter (30 µs for 500 parameters as helper calls), so it reads the two
+        # attributes param_array and grad_array read, inline: a plain loop, no calls.
+        for p, data, grad in self._attached:
+            if p._array is not data or p._grad is None or p._grad._array is not grad:
                 return False
         return True
 
@@ -155,9 +162,12 @@ class FlatBuffer:
         update, **scalars}``. Their elements are ``flat[bounds[lo]:bounds[hi]]``."""
         for name, initial in scalar_state.items():
             self.scalars.setdefault(name, np.full(len(self.params), initial, np.float32))
-        keys = list(zip(self.steps.tolist(), *(self.scalars[name].tolist() for name in scalar_state)))
-        if all_have_grad and len(set(keys)) == 1:
+        columns = [self.steps.tolist(), *(self.scalars[name].tolist() for name in scalar_state)]
+        # The usual step: every parameter has a gradient and all have taken the same steps, so one run covers the
+        # buffer (what the loop below finds, without building the keys: 15x faster for 500 parameters).
+        if all_have_grad and all(column.count(column[0]) == len(column) for column in columns):
             return [(0, len(self.params), self._state_at(0, scalar_state))]
+        keys = list(zip(*columns))
         has_grad = [grad_array(p) is not None for p in self.params]
         runs, start = [], None
         for i in range(len(self.params) + 1):
@@ -170,8 +180,8 @@ class FlatBuffer:
 
     def bump_versions(self, lo, hi):
         """Count one in-place write of ``params[lo:hi]`` (the update of a run) on their version counters."""
-        for p in self.params[lo:hi]:
-            p._version_counter.value += 1
+        for counter in self._counters[lo:hi]:
+            counter.value += 1
 
     def _state_at(self, i, scalar_state):
         return {"step": int(self.steps[i]), **{name: self.scalars[name][i] for name in scalar_state}}

@@ -39,6 +39,7 @@ Each step counts one in-place write of every parameter it updates on its version
 """
 
 import numbers
+import operator
 from copy import deepcopy
 
 import numpy as np
@@ -96,7 +97,8 @@ class Optimizer:
         self.param_groups = []
         self._buffers = []      # per group: its FlatBuffers, one per dtype
         self._pre_hooks, self._post_hooks = {}, {}
-        self._validated = {}    # id(group) -> (group, its hyperparameters when step() last validated it)
+        self._validated = {}    # id(group) -> (group, its hyperparameters when step() last validated it,
+                        #               the value objects and the keys)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got " + type(params).__name__)
@@ -173,15 +175,24 @@ class Optimizer:
         update of a small model. Validation reads only the group's values, so equal values (and equal types: 1, 1.0
         and True are checked differently) validate the same way, and skipping is equivalent. A group holding anything
         else than numbers, strings, None and tuples of them (a list or an array, which can change in place) is
-        validated on every call.
+        validated on every call. Usually each value is the very object seen last time (an identity check, which
+        equal values need not pass: ``group["lr"] = 0.1`` stores a new float, compared by value and type then).
         """
-        snapshot = _hyperparameters(group)
         known = self._validated.get(id(group))
+        if known is not None and known[0] is group:
+            # The usual step: the very objects validated last time, so nothing to compare by value. (A plain value
+            # cannot change in place, and only groups of plain values are remembered.)
+            values = known[2]
+            if len(group) == len(values) and all(map(operator.is_, group.values(), values)) \
+                    and tuple(group) == known[3]:
+                return
+        snapshot = _hyperparameters(group)
         if snapshot is not None and known is not None and known[0] is group and known[1] == snapshot:
+            self._validated[id(group)] = (group, snapshot, tuple(group.values()), tuple(group))
             return
         self._check(group)
         if snapshot is not None:
-            self._validated[id(group)] = (group, snapshot)
+            self._validated[id(group)] = (group, snapshot, tuple(group.values()), tuple(group))
 
     def check_group(self, group):
         """Raise ValueError (torch's message) if a hyperparameter of ``group`` is out of range."""
@@ -268,7 +279,7 @@ class Optimizer:
                 buffer.adopt()
             buffer.ensure_state(names, self.initial_state(group))
             for lo, hi, arguments, coefficients in prepared:
-                span = slice(int(buffer.bounds[lo]), int(buffer.bounds[hi]))
+                span = slice(buffer.bounds[lo], buffer.bounds[hi])
                 state = [buffer.state[name][span] if name in names else None for name in self.state_keys]
                 backends.run(self, buffer.theta[span], buffer.grad[span], state, arguments, coefficients)
                 buffer.bump_versions(lo, hi)
