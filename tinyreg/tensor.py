@@ -63,6 +63,12 @@ class VersionCounter:
         self.value = 0
 
 
+# Counts every replacement of a tensor's array or gradient by another (``t.data = u``, ``t.grad = g``, a first
+# gradient stored by backward), on any tensor. An optimizer holding views of its parameters compares it with the count
+# it saw last: unchanged means no parameter was rebound since, without looking at each one (tinyreg.optim.flat).
+rebinds = VersionCounter()
+
+
 class Function:
     """One node of the graph: an op's ``forward`` and its ``backward``, on NumPy arrays.
 
@@ -365,6 +371,7 @@ class Tensor:
         if self.requires_grad and value.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._array = value._array
+        rebinds.value += 1
 
     @property
     def grad(self) -> Tensor | None:
@@ -387,6 +394,7 @@ class Tensor:
                                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
                                    f"the same size")
         self._grad = value
+        rebinds.value += 1
 
     def numpy(self) -> np.ndarray:
         """The array itself (shared memory, as torch's ``numpy()``); refused while a gradient is required."""
@@ -475,6 +483,7 @@ class Tensor:
         """
         if self._grad is None:
             self._grad = Tensor._wrap(np.array(grad, dtype=self.dtype, order="C", copy=True))
+            rebinds.value += 1
         else:
             self._grad._array += grad
             self._grad._version_counter.value += 1

@@ -28,7 +28,7 @@ import itertools
 
 import numpy as np
 
-from tinyreg.tensor import Tensor
+from tinyreg.tensor import Tensor, rebinds
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -46,6 +46,7 @@ def grad_array(p):
 def bind_param(p, view) -> None:
     """Make ``view`` (a slice of a flat buffer) the array behind parameter ``p``."""
     p._array = view
+    rebinds.value += 1      # another optimizer's buffer may hold p too: its next intact() must look
 
 
 def bind_grad(p, view) -> None:
@@ -96,6 +97,10 @@ class FlatBuffer:
         self._state_views = {}
         self.steps = np.zeros(len(self.params), np.int64)
         self.scalars = {}                          # per-parameter scalar state (NAdam's mu_product), by name
+        self._intact_at = None                     # rebinds.value when intact() last found every view in place
+        # Whether every parameter has taken the same steps and holds the same scalar state (None: not known). Only
+        # advance() and load() change them; the usual step then needs no look at each parameter's count.
+        self._level = True
         self.adopt()
 
     def _views(self, flat):
@@ -119,16 +124,22 @@ class FlatBuffer:
         self.steps[:] = 0
         for name, initial in scalar_state.items():
             self.scalars[name] = np.full(len(self.params), initial, np.float32)
+        self._level = True
         for name, flat in self.state.items():
             flat.fill(fresh.get(name, 0))
 
     def intact(self):
-        """True when every ``.data`` and ``.grad`` is still this buffer's view (the fast path: nothing to check)."""
-        # This runs every step, once per parameter (30 µs for 500 parameters as helper calls), so it reads the two
-        # attributes param_array and grad_array read, inline: a plain loop, no calls.
+        """True when every ``.data`` and ``.grad`` is still this buffer's view (the fast path: nothing to check).
+
+        Every rebinding of a tensor's array or gradient counts on :data:`tinyreg.tensor.rebinds`, so while that count
+        has not moved since this buffer was last found intact, it still is, and its parameters need no look."""
+        if self._intact_at == rebinds.value:
+            return True         # no tensor anywhere was rebound since the loop below last found every view in place
+        # (param_array and grad_array inline: a call per parameter costs 30 µs for 500 parameters)
         for p, data, grad in self._attached:
             if p._array is not data or p._grad is None or p._grad._array is not grad:
                 return False
+        self._intact_at = rebinds.value
         return True
 
     def check(self, where):
@@ -155,6 +166,7 @@ class FlatBuffer:
                 # The same .grad Tensor now wraps the buffer, so a reference taken earlier (g = p.grad) stays p's
                 # gradient, as in torch.
                 p.grad._array = view
+                rebinds.value += 1
 
     def runs(self, scalar_state, all_have_grad=False):
         """``(lo, hi, state)`` per maximal stretch ``params[lo:hi]`` of parameters with a gradient and equal step
@@ -162,12 +174,15 @@ class FlatBuffer:
         update, **scalars}``. Their elements are ``flat[bounds[lo]:bounds[hi]]``."""
         for name, initial in scalar_state.items():
             self.scalars.setdefault(name, np.full(len(self.params), initial, np.float32))
-        columns = [self.steps.tolist(), *(self.scalars[name].tolist() for name in scalar_state)]
-        # The usual step: every parameter has a gradient and all have taken the same steps, so one run covers the
-        # buffer (what the loop below finds, without building the keys: 15x faster for 500 parameters).
-        if all_have_grad and all(column.count(column[0]) == len(column) for column in columns):
+        columns = None
+        if self._level is None:
+            columns = [self.steps.tolist(), *(self.scalars[name].tolist() for name in scalar_state)]
+            self._level = all(column.count(column[0]) == len(column) for column in columns)
+        # The usual step: every parameter has a gradient and all are level, so one run covers the buffer (what the
+        # loop below finds, without building the keys).
+        if all_have_grad and self._level:
             return [(0, len(self.params), self._state_at(0, scalar_state))]
-        keys = list(zip(*columns))
+        keys = list(zip(*(columns or [self.steps.tolist(), *(self.scalars[name].tolist() for name in scalar_state)])))
         has_grad = [grad_array(p) is not None for p in self.params]
         runs, start = [], None
         for i in range(len(self.params) + 1):
@@ -177,6 +192,23 @@ class FlatBuffer:
             if start is None and i < len(self.params) and has_grad[i]:
                 start = i
         return runs
+
+    def advance(self, lo, hi, scalars, counts_step):
+        """Record the update of ``params[lo:hi]``: their new ``scalars`` (name -> value) and, if ``counts_step``,
+        one more step each."""
+        for name, value in scalars.items():
+            self.scalars[name][lo:hi] = value
+        if counts_step:
+            self.steps[lo:hi] += 1
+        # A run over every parameter moves all alike: level ones stay level, others may have become so.
+        self._level = True if self._level and lo == 0 and hi == len(self.params) else None
+
+    def load(self, position, step, scalars):
+        """Set one parameter's step count and scalar state (name -> value), as loaded from a state dict."""
+        self.steps[position] = step
+        for name, value in scalars.items():
+            self.scalars[name][position] = value
+        self._level = None
 
     def bump_versions(self, lo, hi):
         """Count one in-place write of ``params[lo:hi]`` (the update of a run) on their version counters."""

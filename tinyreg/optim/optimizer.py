@@ -283,10 +283,7 @@ class Optimizer:
                 state = [buffer.state[name][span] if name in names else None for name in self.state_keys]
                 backends.run(self, buffer.theta[span], buffer.grad[span], state, arguments, coefficients)
                 buffer.bump_versions(lo, hi)
-                for name in self.scalar_state:
-                    buffer.scalars[name][lo:hi] = arguments[name]
-                if self.counts_step(group):
-                    buffer.steps[lo:hi] += 1
+                buffer.advance(lo, hi, {name: arguments[name] for name in self.scalar_state}, self.counts_step(group))
         for hook in list(self._post_hooks.values()):
             hook(self, (), {})
         return loss
@@ -382,9 +379,7 @@ class Optimizer:
             for buffer in buffers:
                 buffer.reset(self.scalar_state, self.initial_state(group))
         for (buffer, position, step, scalars, arrays), group in zip(loaded, groups_of):
-            buffer.steps[position] = step
-            for name, value in scalars.items():
-                buffer.scalars[name][position] = value
+            buffer.load(position, step, scalars)
             for name, array in arrays.items():
                 buffer.ensure_state([name], self.initial_state(group))
                 buffer.views(name)[position][...] = array
