@@ -105,3 +105,69 @@ def test_a_step_validates_a_changed_group_as_a_new_optimizer_would(changes):
             raised = True
             np.testing.assert_array_equal(np.asarray(p), before)
         assert raised == general_raises, (key, value)
+
+
+def _every_view_in_place(buffer):
+    """intact()'s general path: look at every parameter."""
+    return all(p._array is data and p._grad is not None and p._grad._array is grad
+               for p, data, grad in buffer._attached)
+
+
+def _runs_by_keys(buffer, scalar_state):
+    """runs()'s general path: the parameters' keys compared one by one (the remembered level forgotten)."""
+    level, buffer._level = buffer._level, None
+    runs = buffer.runs(scalar_state, all_have_grad=False)
+    buffer._level = level
+    return runs
+
+
+ACTIONS = ["step", "backward", "zero_grad", "zero_grad_keep", "data=", "grad=", "grad.data=", "grad=None",
+           "second optimizer", "load_state_dict", "grad_"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 2)), min_size=1, max_size=14),
+       st.sampled_from(["adam", "nadam", "sgd"]))
+@example([("backward", 0), ("step", 0), ("data=", 1)], "adam")                     # a rebinding after a check
+@example([("backward", 0), ("step", 0), ("grad.data=", 2)], "adam")
+@example([("backward", 0), ("step", 0), ("second optimizer", 0)], "adam")
+@example([("backward", 0), ("step", 0), ("grad=None", 1), ("step", 0), ("backward", 0), ("step", 0)], "nadam")
+@example([("backward", 0), ("grad=None", 1), ("step", 1), ("backward", 0), ("step", 0), ("load_state_dict", 0)],
+         "adam")                                                                    # steps 1, 0, 1 loaded
+def test_remembered_intact_and_level_are_what_a_full_look_finds(actions, name):
+    """intact() answers from tinyreg.tensor.rebinds while no tensor was rebound, and runs() from a remembered level:
+    after any sequence of rebinding, stepping, zeroing and loading, both answer what looking at every parameter
+    answers."""
+    params = [tr.nn.Parameter(tr.full((k + 1,), 0.5 * (k + 1))) for k in range(3)]
+    opt = tr.optim.OPTIMIZERS[name](params, lr=0.1, **({"momentum": 0.9} if name == "sgd" else {}))
+    saved = opt.state_dict()
+    for action, k in actions:
+        p = params[k]
+        if action == "step":
+            opt.step()
+        elif action == "backward":
+            sum((q * q).sum() for q in params).backward()
+        elif action == "zero_grad":
+            opt.zero_grad()
+        elif action == "zero_grad_keep":
+            opt.zero_grad(set_to_none=False)
+        elif action == "data=":
+            p.data = tr.full(p.shape, 2.0)
+        elif action == "grad=":
+            p.grad = tr.full(p.shape, 0.25)
+        elif action == "grad.data=" and p.grad is not None:
+            p.grad.data = tr.full(p.shape, -0.5)
+        elif action == "grad=None":
+            p.grad = None
+        elif action == "second optimizer":
+            tr.optim.SGD([p], lr=0.1)
+        elif action == "load_state_dict":
+            opt.load_state_dict(saved)
+        elif action == "grad_" and p.grad is not None:
+            p.grad.add_(1.0)
+        saved = opt.state_dict() if k == 1 else saved
+        for buffer in opt._buffers[0]:
+            assert buffer.intact() == _every_view_in_place(buffer), action
+            runs = buffer.runs(opt.scalar_state, all_have_grad=buffer.intact())
+            assert [(lo, hi) for lo, hi, _ in runs] == [(lo, hi) for lo, hi, _ in _runs_by_keys(buffer, opt.scalar_state)]
+            assert [state for _, _, state in runs] == [state for _, _, state in _runs_by_keys(buffer, opt.scalar_state)]
