@@ -215,8 +215,10 @@ def _watch(saved, inputs, given, result) -> tuple:
         if array is result._array:
             owner = result
         else:
-            owner = next((t for t, a in zip(inputs, given) if a is array and isinstance(t, Tensor)), None)
-            if owner is None:
+            for owner, a in zip(inputs, given):    # (a plain loop: next() over a generator costs 0.5 µs per op)
+                if a is array and isinstance(owner, Tensor):
+                    break
+            else:
                 continue
         counter = owner._version_counter
         watched.append((counter, counter.value, i, None if owner._ctx is None else type(owner._ctx)))
