@@ -236,6 +236,12 @@ def test_bench_train_quick_compares_with_torch(tmp_path):
     assert {(1, "tinyreg"), (1, "NumPy by hand (no autodiff)"), (1, "torch (fused Adam)")} <= frameworks
     assert {r["framework"] for r in payload["per_op"]} >= {"tinyreg, forward + backward"}
     assert all(r["us_per_op"] > 0 for r in payload["per_op"])
+    # the targets of the engine-speed issue: the training step and the per-op cost, each against torch
+    targets = "\n".join(report.target_lines(None, payload, None))
+    assert "training step, 1 thread: tinyreg ≤ 0.7× torch (fused Adam)" in targets
+    per_op = {r["framework"].split(",")[0]: r["us_per_op"] for r in payload["per_op"]}
+    (row,) = [line for line in targets.splitlines() if "per op" in line]
+    assert f"| {report.num(per_op['tinyreg'] / per_op['torch'])} |" in row and "≤ 0.5× torch" in row
 
 
 def test_bench_startup_quick_measures_cold_and_warm(tmp_path):
