@@ -97,8 +97,8 @@ class Optimizer:
         self.param_groups = []
         self._buffers = []      # per group: its FlatBuffers, one per dtype
         self._pre_hooks, self._post_hooks = {}, {}
-        self._validated = {}    # id(group) -> (group, its hyperparameters when step() last validated it,
-                        #               the value objects and the keys)
+        # id(group) -> (group, its hyperparameters when step() last validated it, their value objects, its keys)
+        self._validated = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got " + type(params).__name__)
