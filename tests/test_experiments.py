@@ -121,11 +121,11 @@ def test_quick_run_states_every_claim(quick_run):
         assert any(c["claim"] in line and ("[shown]" in line) == c["shown"] for line in summary)
 
 
-@pytest.mark.parametrize("layer_norm", [False, True])
-def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(layer_norm):
+@pytest.mark.parametrize("scale_invariant", [False, True])
+def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(scale_invariant):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
-    models = [adamw_vs_l2.cell_model(5, 4, 3, layer_norm) for _ in range(3)]  # three different initialisations
+    models = [adamw_vs_l2.cell_model(5, 4, 3, scale_invariant) for _ in range(3)]  # three different initialisations
     stack = adamw_vs_l2.CellStack(models)
     stack.loss(x, y).backward()
     stacked = [np.asarray(p.grad).copy() for m in models for p in m.parameters()]
@@ -139,9 +139,27 @@ def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(layer_norm
     for got, expected in zip(stacked, [np.asarray(p.grad) for m in models for p in m.parameters()]):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     alone = [float((np.asarray(m(tr.tensor(x))).argmax(axis=1) != y).mean()) for m in models]
-    models[1][-1].weight = nn.Parameter(np.full((3, 4), np.nan, dtype=np.float32))  # cell 1 diverged
+    output_layer = models[1][3 if scale_invariant else -1]
+    output_layer.weight = nn.Parameter(np.full((3, 4), np.nan, dtype=np.float32))  # cell 1 diverged
     errors = adamw_vs_l2.CellStack(models).errors(x, y, chunk=4)
     assert errors.tolist() == [alone[0], 1.0, alone[2]]  # scored as all wrong; the others as when alone
+
+
+def test_every_parameter_of_the_scale_invariant_cell_is_scale_invariant():
+    """The mechanism the experiment relies on (docs/adamw-vs-l2.md): multiplying a layer's weight and bias by c > 0
+    leaves the cell's output unchanged, for each Linear layer on its own; the plain MLP has no such property."""
+    rng = np.random.default_rng(1)
+    x = tr.tensor(rng.standard_normal((6, 5)))
+    for scale_invariant in (True, False):
+        tr.manual_seed(0)
+        model = adamw_vs_l2.cell_model(5, 4, 3, scale_invariant).double()
+        before = np.asarray(model(x)).copy()
+        for layer in [m for m in model if isinstance(m, nn.Linear)]:
+            with tr.no_grad():
+                layer.weight.mul_(7.0)
+                layer.bias.mul_(7.0)
+        after = np.asarray(model(x))
+        assert np.allclose(after, before, rtol=1e-3, atol=1e-4) == scale_invariant  # up to LayerNorm's ε
 
 
 LRS, DECAYS = [1e-3, 1e-2, 1e-1, 1.0], [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
