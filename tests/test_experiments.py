@@ -15,8 +15,9 @@ from tinyreg import nn
 from tinyreg.data import histogram_regression, locate_fashion_mnist
 from tinyreg.experiments import adamw_vs_l2, l1_vs_l2, progress, registry, weight_decay_histograms
 from tinyreg.experiments.mc_dropout import auroc
+from tinyreg.experiments.parallel import map_jobs
 from tinyreg.experiments.runner import Context, write_outputs
-from tinyreg.experiments.training import mlp
+from tinyreg.experiments.training import Classification, Split, mlp
 
 
 def require_fashion_mnist():
@@ -159,7 +160,45 @@ def test_every_parameter_of_the_scale_invariant_cell_is_scale_invariant():
                 layer.weight.mul_(7.0)
                 layer.bias.mul_(7.0)
         after = np.asarray(model(x))
-        assert np.allclose(after, before, rtol=1e-3, atol=1e-4) == scale_invariant  # up to LayerNorm's ε
+        assert np.allclose(after, before, rtol=1e-9, atol=1e-12) == scale_invariant  # ε = 1e-12: exact in float64
+
+
+def test_the_scale_invariant_cell_starts_at_init_scale_times_torchs_initialisation():
+    tr.manual_seed(0)
+    cell = [np.asarray(p) for p in adamw_vs_l2.cell_model(5, 4, 3, scale_invariant=True).parameters()]
+    tr.manual_seed(0)
+    plain = [np.asarray(p) for p in mlp((5, 4, 3)).parameters()]  # the same draws: LayerNorm without γ, β has none
+    assert [c.shape for c in cell] == [p.shape for p in plain] == [(4, 5), (4,), (3, 4), (3,)]
+    for c, p in zip(cell, plain):
+        np.testing.assert_array_equal(c, adamw_vs_l2.INIT_SCALE * p)
+
+
+def test_seeds_trained_in_worker_processes_equal_seeds_trained_here():
+    """map_jobs spawns fresh interpreters with a one-thread BLAS: the results must not depend on where a job ran,
+    and every step must reach the parent's progress bar."""
+    rng = np.random.default_rng(0)
+    split = lambda n: Split(rng.standard_normal((n, 784)).astype(np.float32), rng.integers(0, 10, n))  # noqa: E731
+    data = Classification(split(40), split(30), "random")
+    config = dict(adamw_vs_l2.QUICK, n_train=40, hidden=3, epochs=2, batch_size=16, lr_index=(0, 4), decay_index=(2,))
+    panels = adamw_vs_l2.grids(config)
+    jobs = lambda: [(panels, data, config, seed, np.random.default_rng(seed)) for seed in (0, 1)]  # noqa: E731
+
+    class Count:
+        steps = 0
+
+        def update(self, n=1, **stats):
+            self.steps += n
+
+    here, there = Count(), Count()
+    expected = map_jobs(adamw_vs_l2.train_cells, jobs(), workers=1, progress=here)
+    got = map_jobs(adamw_vs_l2.train_cells, jobs(), workers=2, progress=there)
+    assert here.steps == there.steps == 2 * 2 * 3  # seeds × epochs × batches
+    for e, g in zip(expected, got):
+        for name in panels:
+            np.testing.assert_array_equal(g[name]["test_error"], e[name]["test_error"])
+            np.testing.assert_array_equal(g[name]["train_error"], e[name]["train_error"])
+    assert any((e[name]["test_error"] != expected[0][name]["test_error"]).any()
+               for e in expected[1:] for name in panels)  # the seeds differ: equality above is not trivial
 
 
 LRS, DECAYS = [1e-3, 1e-2, 1e-1, 1.0], [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]

@@ -14,7 +14,8 @@ Here, at small scale (see :data:`FULL`):
             network computes the same function from c·(W, b) as from (W, b), like the convolutions before BatchNorm in
             the paper's ResNet. Decay then cannot shrink the function, only turn the weights faster (it sets their
             effective learning rate), the mechanism behind the paper's heatmaps (docs/adamw-vs-l2.md); the fixed
-            factor 4 is the logits' temperature
+            factor 4 is the logits' temperature. The weights start at 4 × torch's default scale, a slow start that
+            decay must cure (:func:`cell_model`)
     data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it exactly and
             overfits), the full 10,000-image test set, 100 epochs (3,200 steps)
     panels  SGD + L2             momentum 0.9, g ← ∇f + λθ                   (torch.optim.SGD)
@@ -22,13 +23,14 @@ Here, at small scale (see :data:`FULL`):
             Adam + L2            g ← ∇f + λθ, then Adam's scaling            (torch.optim.Adam)
             AdamW                θ ← θ − η_t·λ·θ                             (Algorithm 2, decay="paper")
             AdamW (torch form)   θ ← θ − lr_t·λ·θ = θ − α·η_t·λ·θ             (torch.optim.AdamW)
-    grid    per panel 5 learning rates over 2 decades × 9 to 13 values of λ > 0 over 4 to 6 decades, both log-spaced
+    grid    per panel 5 learning rates over 2 decades × 9 to 15 values of λ > 0 over 4 to 7 decades, both log-spaced
             at 2 points per decade, plus λ = 0 as a separate baseline row
-    seeds   3: each seed its own initial weights and batch order, shared by every cell of every panel
+    seeds   6: each seed its own initial weights and batch order, shared by every cell of every panel
 
 All cells of one seed are trained at once as one batched model (:class:`CellStack`): each cell is an ordinary MLP
 with its own Parameters and its own param group (its own lr and λ), and the cells' first layers are multiplied in one
-wide matrix product. The λ with the lowest seed-averaged test error at each learning rate, ``best_lambda_per_lr``,
+wide matrix product. The seeds are independent, so they train side by side, one per core
+(:func:`tinyreg.experiments.parallel.map_jobs`). The λ with the lowest seed-averaged test error at each learning rate, ``best_lambda_per_lr``,
 and the least-squares slope of log λ* against log α, ``best_lambda_slope``, turn the heatmap's diagonal into a
 number: about −1 when λ and α are coupled, about 0 when they are separable (:func:`best_lambda`).
 
@@ -38,6 +40,7 @@ rates × 4 λ > 0, 2 seeds — the same fields, in seconds (too small a grid to 
 
 import dataclasses
 import math
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +48,7 @@ import numpy as np
 import tinyreg as tr
 from tinyreg import nn, optim
 from tinyreg.data import batches
+from tinyreg.experiments.parallel import map_jobs
 from tinyreg.experiments.training import fashion_mnist, mlp
 from tinyreg.optim.lr_scheduler import CosineAnnealingLR
 
@@ -69,22 +73,24 @@ def log_grid(low: float, high: float, per_decade: int) -> tuple:
 # The grids: 5 learning rates over 2 decades, λ > 0 over 4 decades, both at 2 points per decade (×√10 ≈ 3.16 apart).
 # Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
 # that clearly hurts, at every learning rate. Adam + L2's best λ moves as 1/α² (its diagonal crosses 4 decades).
-SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(1e-4, 1e-2, 2)
+SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(10 ** -3.5, 10 ** -1.5, 2)
 PANELS = {
     "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 10, 2), True),
     "SGDW": Panel(optim.SGDW, dict(momentum=0.9, decay="paper"), "θ ← θ − η_t·λ·θ (paper)", SGD_LRS,
                   log_grid(1e-4, 1, 2), False),
-    "Adam + L2": Panel(optim.Adam, dict(), "g ← ∇f + λθ (coupled)", ADAM_LRS, log_grid(1e-5, 10, 2), True),
+    "Adam + L2": Panel(optim.Adam, dict(), "g ← ∇f + λθ (coupled)", ADAM_LRS, log_grid(1e-6, 10, 2), True),
     "AdamW": Panel(optim.AdamW, dict(decay="paper"), "θ ← θ − η_t·λ·θ (paper)", ADAM_LRS, log_grid(1e-4, 1, 2),
                    False),
     "AdamW (torch form)": Panel(optim.AdamW, dict(decay="decoupled"), "θ ← θ − α·η_t·λ·θ (torch)", ADAM_LRS,
-                                log_grid(1, 1e4, 2), True),
+                                log_grid(0.1, 10 ** 3.5, 2), True),
 }
-FULL = dict(n_train=1000, n_test=None, hidden=64, scale_invariant=True, epochs=100, batch_size=32, seeds=3,
+FULL = dict(n_train=1000, n_test=None, hidden=64, scale_invariant=True, epochs=100, batch_size=32, seeds=6,
             lr_index=None, decay_index=None)  # None: the whole grid
 QUICK = dict(n_train=500, n_test=1000, hidden=16, scale_invariant=True, epochs=30, batch_size=64, seeds=2,
              lr_index=(0, 2, 4), decay_index=(0, 3, 5, 8))
 LOGIT_SCALE = 4.0                # s: the normalized logits' fixed temperature (pilot runs: s = 1 learns too slowly)
+INIT_SCALE = 4.0                 # every parameter starts at 4 × torch's default initialisation (see cell_model)
+LAYER_NORM_EPS = 1e-12           # not torch's 1e-5, which would break scale-invariance for small weights (cell_model)
 HARM = 0.01                      # onset of decay's effect: 1 point of test error above λ = 0 (seed spread ~0.3)
 COUPLED_SLOPE_AT_MOST = -0.5     # the issue's reading of "near −1" for coupled panels ...
 SEPARABLE_SLOPE_WITHIN = 0.35    # ... and of "near 0" for the paper-form decoupled ones
@@ -114,12 +120,24 @@ class LogitScale(nn.Module):
 def cell_model(n_in: int, hidden: int, n_out: int, scale_invariant: bool):
     """One cell's network: Linear(n_in, hidden) → ReLU → Linear(hidden, n_out), and when ``scale_invariant`` a
     LayerNorm without γ, β after each Linear and the logits times :data:`LOGIT_SCALE`: every parameter then sits in a
-    layer whose output does not change when its weight and bias are multiplied by any c > 0."""
+    layer whose output does not change when its weight and bias are multiplied by any c > 0.
+
+    In the scale-invariant cell the norm of the weights sets only the effective learning rate (an update of fixed
+    size turns a small weight further than a large one), and the parameters start at :data:`INIT_SCALE` times torch's
+    default: a slow start that weight decay has to cure by shrinking them, at a speed set by α·λ when the decay is
+    coupled to the learning rate and by λ alone in the paper's decoupled form. LayerNorm's ε is
+    :data:`LAYER_NORM_EPS`: with torch's 1e-5 the normalization would stop being scale-invariant once a layer's
+    pre-activations have a variance near 1e-5, which Adam's small weights (α = 1e-4, large λ) reach.
+    """
     if not scale_invariant:
         return mlp((n_in, hidden, n_out))
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.LayerNorm(hidden, elementwise_affine=False), nn.ReLU(),
-                         nn.Linear(hidden, n_out), nn.LayerNorm(n_out, elementwise_affine=False),
-                         LogitScale(LOGIT_SCALE))
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.LayerNorm(hidden, eps=LAYER_NORM_EPS, elementwise_affine=False),
+                          nn.ReLU(), nn.Linear(hidden, n_out),
+                          nn.LayerNorm(n_out, eps=LAYER_NORM_EPS, elementwise_affine=False), LogitScale(LOGIT_SCALE))
+    with tr.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(INIT_SCALE)
+    return model
 
 
 # ---- many small models trained at once ----------------------------------------------------------------------------
@@ -149,13 +167,13 @@ class CellStack:
         b1 = tr.cat([layer.bias for layer in self.first])
         hidden = tr.reshape(nn.functional.linear(x, w1, b1), (x.shape[0], k, h))  # (B, K, h)
         if self.normalized:
-            hidden = nn.functional.layer_norm(hidden, (h,))
+            hidden = nn.functional.layer_norm(hidden, (h,), eps=LAYER_NORM_EPS)
         hidden = tr.permute(tr.relu(hidden), 1, 0, 2)                         # (K, B, h)
         w2 = tr.transpose(tr.stack([layer.weight for layer in self.second]), 1, 2)  # (K, h, c)
         b2 = tr.unsqueeze(tr.stack([layer.bias for layer in self.second]), 1)        # (K, 1, c)
         logits = tr.matmul(hidden, w2) + b2
         if self.normalized:
-            logits = nn.functional.layer_norm(logits, (logits.shape[-1],)) * LOGIT_SCALE
+            logits = nn.functional.layer_norm(logits, (logits.shape[-1],), eps=LAYER_NORM_EPS) * LOGIT_SCALE
         return logits
 
     def loss(self, x, y):
@@ -217,7 +235,7 @@ def _train(stack, optimizers, schedules, data, config, seed, rng, progress):
         for x, y in batches(data.train.x, data.train.y, batch_size=config["batch_size"], rng=rng):
             loss = stack.loss(x, y)
             for optimizer in optimizers:
-                optimizer.zero_grad()
+                optimizer.zero_grad(set_to_none=False)  # zeroed in place: backward adds into the flat buffers
             loss.backward()
             for optimizer, schedule in zip(optimizers, schedules):
                 optimizer.step()
@@ -334,17 +352,18 @@ def run(ctx) -> dict:
     data = fashion_mnist(ctx, config["n_train"], config["n_test"])
     seeds = [ctx.seed + i for i in range(config["seeds"])]
     steps = config["epochs"] * math.ceil(len(data.train.y) / config["batch_size"])
-    runs = []
+    jobs = [(panels, data, config, seed, dataclasses.replace(ctx, seed=seed).rng("batches")) for seed in seeds]
+    workers = min(len(seeds), os.cpu_count() or 1)  # the seeds are independent: one per core at a time
     with ctx.progress(len(seeds) * steps, f"{sum(len(p.lrs) * (1 + len(p.weight_decays)) for p in panels.values())} "
-                      "cells", unit="step") as bar:
-        for seed in seeds:
-            rng = dataclasses.replace(ctx, seed=seed).rng("batches")
-            runs.append(train_cells(panels, data, config, seed, rng, bar))
+                      f"cells × {len(seeds)} seeds, {workers} at a time", unit="step") as bar:
+        runs = map_jobs(train_cells, jobs, workers, bar)
     metrics = {name: panel_metrics(panel, np.stack([r[name]["test_error"] for r in runs]),
                                    np.stack([r[name]["train_error"] for r in runs]))
                for name, panel in panels.items()}
     config = dict(config, data=data.description, widths=[784, config["hidden"], 10], steps=steps,
                   logit_scale=LOGIT_SCALE if config["scale_invariant"] else None,
+                  init_scale=INIT_SCALE if config["scale_invariant"] else None,
+                  layer_norm_eps=LAYER_NORM_EPS if config["scale_invariant"] else None, workers=workers,
                   schedule="cosine annealing of η_t from 1 to 0 over all steps, stepped per batch")
     return {"config": config, "seeds": seeds, "panels": metrics, "claims": claims(metrics)}
 

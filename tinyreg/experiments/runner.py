@@ -6,6 +6,7 @@ seed and the stream's name. So a run is a function of (experiment, seed, quick) 
 """
 
 import json
+import os
 import platform
 import shutil
 import sys
@@ -54,6 +55,12 @@ class Context:
 
     def progress(self, total: int, desc: str, unit: str = "epoch") -> Progress:
         return Progress(total, desc, unit, enabled=self.show_progress)
+
+
+def _cpu_seconds() -> float:
+    """CPU time used so far by this process and by its finished child processes (an experiment's workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _plain(value):
@@ -165,9 +172,9 @@ def run_experiment(name: str, seed: int = 0, out=None, quick: bool = False, data
     with staged_output(out) as staging:
         ctx = Context(seed=seed, quick=quick, data=data, out=staging, show_progress=show_progress, stdout=stdout)
         ctx.manual_seed()
-        start, cpu_start = time.perf_counter(), time.process_time()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         metrics = module.run(ctx)
-        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu_start
         record = {"experiment": name, "seed": seed, "quick": quick, "seconds": round(seconds, 2),
                   "cpu_seconds": round(cpu_seconds, 2),
                   "machine": {"python": platform.python_version(), "numpy": np.__version__,
