@@ -128,7 +128,8 @@ def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(scale_inva
     x, y = rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
     models = [adamw_vs_l2.cell_model(5, 4, 3, scale_invariant) for _ in range(3)]  # three different initialisations
     stack = adamw_vs_l2.CellStack(models)
-    stack.loss(x, y).backward()
+    losses = stack.cell_losses(x, y)
+    losses.sum().backward()
     stacked = [np.asarray(p.grad).copy() for m in models for p in m.parameters()]
     logits = np.asarray(stack(tr.tensor(x)))
     for model in models:
@@ -136,7 +137,9 @@ def test_a_cell_stack_gives_each_cell_the_gradient_it_would_get_alone(scale_inva
     for k, model in enumerate(models):
         alone = model(tr.tensor(x))
         np.testing.assert_allclose(logits[k], np.asarray(alone), rtol=1e-5, atol=1e-6)
-        nn.functional.cross_entropy(alone, tr.tensor(y)).backward()
+        loss = nn.functional.cross_entropy(alone, tr.tensor(y))
+        np.testing.assert_allclose(np.asarray(losses)[k], loss.item(), rtol=1e-5)
+        loss.backward()
     for got, expected in zip(stacked, [np.asarray(p.grad) for m in models for p in m.parameters()]):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     alone = [float((np.asarray(m(tr.tensor(x))).argmax(axis=1) != y).mean()) for m in models]

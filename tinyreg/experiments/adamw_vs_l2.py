@@ -149,7 +149,8 @@ class CellStack:
     param group with its own lr and λ. Only the forward pass is shared: the K first layers, side by side, are one wide
     layer n → K·h (one matrix product instead of K, where nearly all the work is), and the K second layers are one
     batched product (K, B, h) @ (K, h, c). No cell's output depends on another cell's weights, so the gradient of
-    the summed loss (:meth:`loss`) with respect to a cell's weights is exactly the gradient it would get alone.
+    the summed losses (:meth:`cell_losses`) with respect to a cell's weights is exactly the gradient it would get
+    alone.
     """
 
     def __init__(self, models: list):
@@ -176,11 +177,12 @@ class CellStack:
             logits = nn.functional.layer_norm(logits, (logits.shape[-1],), eps=LAYER_NORM_EPS) * LOGIT_SCALE
         return logits
 
-    def loss(self, x, y):
-        """Σ_cells mean cross-entropy of that cell on the batch: each cell's own training loss, summed."""
-        logits = self(tr.tensor(x))
+    def cell_losses(self, x, y) -> tr.Tensor:
+        """Each cell's mean cross-entropy on the batch (x, y), shape (K,). Training differentiates their sum."""
+        logits = self(tr.tensor(x))                                                # (K, B, c)
         labels = tr.tensor(np.tile(y, len(self)))
-        return nn.functional.cross_entropy(tr.reshape(logits, (-1, logits.shape[-1])), labels, reduction="sum") / len(y)
+        per_example = nn.functional.cross_entropy(tr.reshape(logits, (-1, logits.shape[-1])), labels, reduction="none")
+        return tr.reshape(per_example, (len(self), len(y))).mean(axis=1)
 
     def errors(self, x, y, chunk: int = 1000) -> np.ndarray:
         """Each cell's classification error on (x, y), shape (K,); a cell whose weights diverged counts as wrong."""
@@ -233,15 +235,18 @@ def _train(stack, optimizers, schedules, data, config, seed, rng, progress):
     steps once."""
     for _ in range(config["epochs"]):
         for x, y in batches(data.train.x, data.train.y, batch_size=config["batch_size"], rng=rng):
-            loss = stack.loss(x, y)
+            losses = stack.cell_losses(x, y)
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=False)  # zeroed in place: backward adds into the flat buffers
-            loss.backward()
+            losses.sum().backward()
             for optimizer, schedule in zip(optimizers, schedules):
                 optimizer.step()
                 schedule.step()
-            if progress is not None:
-                progress.update(seed=seed, mean_cell_loss=loss.item() / len(stack))
+            if progress is not None:  # cells in a grid's corner diverge: the bar counts them and averages the rest
+                values = np.asarray(losses)
+                finite = np.isfinite(values)
+                progress.update(seed=seed, mean_cell_loss=float(values[finite].mean()) if finite.any() else math.nan,
+                                diverged=int((~finite).sum()))
 
 
 # ---- the numbers the lesson is read from ---------------------------------------------------------------------------
