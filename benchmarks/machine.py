@@ -9,10 +9,10 @@ import os
 import platform
 import time
 
-# The environment variables that fix how many threads each runtime starts. They must be set *before* the library
-# is imported (OpenBLAS and MKL size their pools at load time), which is why thread counts that involve BLAS run
-# in a fresh child process (:func:`thread_env`).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+# THREAD_VARIABLES: the environment variables that fix how many threads each runtime starts. They must be set
+# *before* the library is imported (OpenBLAS and MKL size their pools at load time), which is why thread counts that
+# involve BLAS run in a fresh child process (:func:`thread_env`).
+from tinyreg.experiments.parallel import THREAD_VARIABLES
 
 
 def cpu_model() -> str:

@@ -5,6 +5,7 @@ its own file (tests/test_experiments_high_dim.py: full-size reference ranges and
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -158,12 +159,12 @@ def test_every_parameter_of_the_scale_invariant_cell_is_scale_invariant():
         tr.manual_seed(0)
         model = adamw_vs_l2.cell_model(5, 4, 3, scale_invariant).double()
         before = np.asarray(model(x)).copy()
-        for layer in [m for m in model if isinstance(m, nn.Linear)]:
+        for layer, c in zip([m for m in model if isinstance(m, nn.Linear)], (7.0, 0.1)):
             with tr.no_grad():
-                layer.weight.mul_(7.0)
-                layer.bias.mul_(7.0)
-        after = np.asarray(model(x))
-        assert np.allclose(after, before, rtol=1e-9, atol=1e-12) == scale_invariant  # ε = 1e-12: exact in float64
+                layer.weight.mul_(c)
+                layer.bias.mul_(c)
+            after = np.asarray(model(x))  # ε = 1e-12: unchanged to 1e-9 in float64
+            assert np.allclose(after, before, rtol=1e-9, atol=1e-12) == scale_invariant
 
 
 def test_the_scale_invariant_cell_starts_at_init_scale_times_torchs_initialisation():
@@ -178,7 +179,7 @@ def test_the_scale_invariant_cell_starts_at_init_scale_times_torchs_initialisati
 
 def test_seeds_trained_in_worker_processes_equal_seeds_trained_here():
     """map_jobs spawns fresh interpreters with a one-thread BLAS: the results must not depend on where a job ran,
-    and every step must reach the parent's progress bar."""
+    and every step must reach the parent's progress bar, the last one with its exact mean training loss."""
     rng = np.random.default_rng(0)
     split = lambda n: Split(rng.standard_normal((n, 784)).astype(np.float32), rng.integers(0, 10, n))  # noqa: E731
     data = Classification(split(40), split(30), "random")
@@ -187,21 +188,37 @@ def test_seeds_trained_in_worker_processes_equal_seeds_trained_here():
     jobs = lambda: [(panels, data, config, seed, np.random.default_rng(seed)) for seed in (0, 1)]  # noqa: E731
 
     class Count:
-        steps = 0
+        def __init__(self):
+            self.steps, self.last_loss = 0, {}
 
         def update(self, n=1, **stats):
             self.steps += n
+            self.last_loss[stats["seed"]] = stats["mean_cell_loss"]
 
     here, there = Count(), Count()
+    environment = dict(os.environ)
     expected = map_jobs(adamw_vs_l2.train_cells, jobs(), workers=1, progress=here)
     got = map_jobs(adamw_vs_l2.train_cells, jobs(), workers=2, progress=there)
+    assert dict(os.environ) == environment  # the workers' one-thread settings did not leak into this process
     assert here.steps == there.steps == 2 * 2 * 3  # seeds × epochs × batches
+    assert here.last_loss == there.last_loss and len(here.last_loss) == 2  # a float: any difference in training shows
     for e, g in zip(expected, got):
         for name in panels:
             np.testing.assert_array_equal(g[name]["test_error"], e[name]["test_error"])
             np.testing.assert_array_equal(g[name]["train_error"], e[name]["train_error"])
     assert any((e[name]["test_error"] != expected[0][name]["test_error"]).any()
                for e in expected[1:] for name in panels)  # the seeds differ: equality above is not trivial
+
+
+def test_a_job_that_raises_in_a_worker_raises_in_the_caller():
+    data = Classification(Split(np.zeros((4, 784), np.float32), np.zeros(3, int)),  # 4 images but 3 labels
+                          Split(np.zeros((2, 784), np.float32), np.zeros(2, int)), "zeros")
+    config = dict(adamw_vs_l2.QUICK, hidden=2, epochs=1)
+    jobs = [(adamw_vs_l2.grids(config), data, config, seed, np.random.default_rng(seed)) for seed in (0, 1)]
+    with pytest.raises(ValueError, match="equal length"):
+        map_jobs(adamw_vs_l2.train_cells, jobs, workers=2)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        map_jobs(adamw_vs_l2.train_cells, jobs, workers=0)
 
 
 LRS, DECAYS = [1e-3, 1e-2, 1e-1, 1.0], [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]

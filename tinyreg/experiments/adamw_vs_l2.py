@@ -30,9 +30,10 @@ Here, at small scale (see :data:`FULL`):
 All cells of one seed are trained at once as one batched model (:class:`CellStack`): each cell is an ordinary MLP
 with its own Parameters and its own param group (its own lr and λ), and the cells' first layers are multiplied in one
 wide matrix product. The seeds are independent, so they train side by side, one per core
-(:func:`tinyreg.experiments.parallel.map_jobs`). The λ with the lowest seed-averaged test error at each learning rate, ``best_lambda_per_lr``,
-and the least-squares slope of log λ* against log α, ``best_lambda_slope``, turn the heatmap's diagonal into a
-number: about −1 when λ and α are coupled, about 0 when they are separable (:func:`best_lambda`).
+(:func:`tinyreg.experiments.parallel.map_jobs`). The λ with the lowest seed-averaged test error at each learning
+rate, ``best_lambda_per_lr``, and the least-squares slope of log λ* against log α, ``best_lambda_slope``, turn the
+heatmap's diagonal into a number: about −1 when λ and α are coupled, about 0 when they are separable
+(:func:`best_lambda`).
 
 Quick mode (:data:`QUICK`): 500 training images, 1,000 test images, a 16-unit MLP, 30 epochs at batch 64, 3 learning
 rates × 4 λ > 0, 2 seeds — the same fields, in seconds (too small a grid to read a slope from).
@@ -40,7 +41,6 @@ rates × 4 λ > 0, 2 seeds — the same fields, in seconds (too small a grid to 
 
 import dataclasses
 import math
-import os
 from typing import NamedTuple
 
 import numpy as np
@@ -48,7 +48,7 @@ import numpy as np
 import tinyreg as tr
 from tinyreg import nn, optim
 from tinyreg.data import batches
-from tinyreg.experiments.parallel import map_jobs
+from tinyreg.experiments.parallel import available_cores, map_jobs
 from tinyreg.experiments.training import fashion_mnist, mlp
 from tinyreg.optim.lr_scheduler import CosineAnnealingLR
 
@@ -70,7 +70,7 @@ def log_grid(low: float, high: float, per_decade: int) -> tuple:
     return tuple(float(f"{v:.3g}") for v in np.logspace(math.log10(low), math.log10(high), n))
 
 
-# The grids: 5 learning rates over 2 decades, λ > 0 over 4 decades, both at 2 points per decade (×√10 ≈ 3.16 apart).
+# The grids: 5 learning rates over 2 decades, λ > 0 over 4 to 7 decades, both at 2 points per decade (×√10 apart).
 # Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
 # that clearly hurts, at every learning rate. Adam + L2's best λ moves as 1/α² (its diagonal crosses 4 decades).
 SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(10 ** -3.5, 10 ** -1.5, 2)
@@ -124,10 +124,11 @@ def cell_model(n_in: int, hidden: int, n_out: int, scale_invariant: bool):
 
     In the scale-invariant cell the norm of the weights sets only the effective learning rate (an update of fixed
     size turns a small weight further than a large one), and the parameters start at :data:`INIT_SCALE` times torch's
-    default: a slow start that weight decay has to cure by shrinking them, at a speed set by α·λ when the decay is
-    coupled to the learning rate and by λ alone in the paper's decoupled form. LayerNorm's ε is
+    default: a slow start that weight decay has to cure by shrinking them. How fast it does is the lesson: α·λ per
+    step for SGD + L2 (α·λ/(1 − μ) with momentum μ) and torch's AdamW, η_t·λ in the paper's decoupled form, and for
+    Adam + L2 a rate that depends on α²·λ (its λθ passes through Adam's normalization). LayerNorm's ε is
     :data:`LAYER_NORM_EPS`: with torch's 1e-5 the normalization would stop being scale-invariant once a layer's
-    pre-activations have a variance near 1e-5, which Adam's small weights (α = 1e-4, large λ) reach.
+    pre-activations have a variance near 1e-5, which Adam's small weights reach (α ≈ 3e-4 with λ near 1).
     """
     if not scale_invariant:
         return mlp((n_in, hidden, n_out))
@@ -358,7 +359,7 @@ def run(ctx) -> dict:
     seeds = [ctx.seed + i for i in range(config["seeds"])]
     steps = config["epochs"] * math.ceil(len(data.train.y) / config["batch_size"])
     jobs = [(panels, data, config, seed, dataclasses.replace(ctx, seed=seed).rng("batches")) for seed in seeds]
-    workers = min(len(seeds), os.cpu_count() or 1)  # the seeds are independent: one per core at a time
+    workers = min(len(seeds), available_cores())  # the seeds are independent: one per core at a time
     with ctx.progress(len(seeds) * steps, f"{sum(len(p.lrs) * (1 + len(p.weight_decays)) for p in panels.values())} "
                       f"cells × {len(seeds)} seeds, {workers} at a time", unit="step") as bar:
         runs = map_jobs(train_cells, jobs, workers, bar)

@@ -33,7 +33,7 @@ class Progress:
             self._bar.update(n)
             if stats:
                 self._bar.set_postfix_str(_format(stats), refresh=False)
-        elif self.enabled and (self.done % self._every == 0 or self.done == self.total):
+        elif self.enabled and (self.done // self._every > (self.done - n) // self._every or self.done == self.total):
             print(f"{self.desc}: {self.unit} {self.done}/{self.total}  {_format(stats)}".rstrip(), file=sys.stderr)
 
     def close(self):

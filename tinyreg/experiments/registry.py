@@ -33,7 +33,7 @@ EXPERIMENTS = {e.name: e for e in (
                "Fashion-MNIST MLP 784-256-128-10 with and without dropout: train/test loss and accuracy gap"),
     Experiment("adamw-vs-l2", "adamw_vs_l2",
                "learning rate x weight decay grids for SGD + L2, SGDW, Adam + L2, AdamW and torch-form AdamW on a "
-               "small Fashion-MNIST subset, cosine schedule, 3 seeds: the AdamW paper's Figure 2"),
+               "small Fashion-MNIST subset, cosine schedule, 6 seeds: the AdamW paper's Figure 2"),
     Experiment("l1-vs-l2", "l1_vs_l2",
                "L1 versus L2 penalty of matched strength on a Fashion-MNIST MLP: near-zero weights and histograms"),
     Experiment("bias-decay", "bias_decay",
