@@ -407,7 +407,7 @@ def plot(metrics: dict, plt) -> dict:
     best λ at each lr, white line: the least-squares fit of log λ* against log lr, orange squares: the onset of
     decay's effect (+1 point over λ = 0) at each lr, red frame: the best cell."""
     panels = metrics["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 5.4), layout="constrained")
     best = min(p["best"]["test_error"] for p in panels.values())
     vmin, vmax = 100 * best, 100 * best + 8  # 8 points above the best cell: bad cells saturate, the optimum shows
     for ax, (name, p) in zip(np.atleast_1d(axes), panels.items()):
@@ -435,7 +435,8 @@ def plot(metrics: dict, plt) -> dict:
         ax.set_ylim(-0.5, len(row) + 0.5)
         ax.set(title=f"{name}\nbest {100 * p['best']['test_error']:.2f} ± {100 * p['best']['std']:.2f}%",
                xlabel="initial learning rate α", ylabel="weight decay λ")
-        ax.legend(loc="upper right", fontsize=6, framealpha=0.6)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), fontsize=7, facecolor="0.4", labelcolor="white",
+                  framealpha=1)  # below the heatmap, so it hides no cell; grey, so the white marks show
     fig.colorbar(image, ax=axes, label="test error (%), mean over seeds", shrink=0.8)
     config = metrics["config"]
     fig.suptitle(f"adamw-vs-l2: test error after {config['epochs']} epochs, cosine η_t ({config['data']}; "
