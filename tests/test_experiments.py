@@ -159,7 +159,7 @@ def test_every_parameter_of_the_scale_invariant_cell_is_scale_invariant():
         tr.manual_seed(0)
         model = adamw_vs_l2.cell_model(5, 4, 3, scale_invariant).double()
         before = np.asarray(model(x)).copy()
-        for layer, c in zip([m for m in model if isinstance(m, nn.Linear)], (7.0, 0.1)):
+        for layer, c in zip([m for m in model if isinstance(m, nn.Linear)], (7.0, 3.0)):
             with tr.no_grad():
                 layer.weight.mul_(c)
                 layer.bias.mul_(c)
@@ -167,14 +167,17 @@ def test_every_parameter_of_the_scale_invariant_cell_is_scale_invariant():
             assert np.allclose(after, before, rtol=1e-9, atol=1e-12) == scale_invariant
 
 
-def test_the_scale_invariant_cell_starts_at_init_scale_times_torchs_initialisation():
+@pytest.mark.parametrize("scale_invariant", [False, True])
+def test_a_cell_starts_at_init_scale_times_torchs_initialisation(scale_invariant):
+    assert {p.init_scale for p in adamw_vs_l2.PANELS.values()} == {adamw_vs_l2.SGD_INIT_SCALE,
+                                                                    adamw_vs_l2.ADAM_INIT_SCALE} == {4.0, 1.0}
     tr.manual_seed(0)
-    cell = [np.asarray(p) for p in adamw_vs_l2.cell_model(5, 4, 3, scale_invariant=True).parameters()]
+    cell = [np.asarray(p) for p in adamw_vs_l2.cell_model(5, 4, 3, scale_invariant, init_scale=4.0).parameters()]
     tr.manual_seed(0)
     plain = [np.asarray(p) for p in mlp((5, 4, 3)).parameters()]  # the same draws: LayerNorm without γ, β has none
     assert [c.shape for c in cell] == [p.shape for p in plain] == [(4, 5), (4,), (3, 4), (3,)]
     for c, p in zip(cell, plain):
-        np.testing.assert_array_equal(c, adamw_vs_l2.INIT_SCALE * p)
+        np.testing.assert_array_equal(c, 4.0 * p)
 
 
 def test_seeds_trained_in_worker_processes_equal_seeds_trained_here():

@@ -14,8 +14,8 @@ Here, at small scale (see :data:`FULL`):
             network computes the same function from c·(W, b) as from (W, b), like the convolutions before BatchNorm in
             the paper's ResNet. Decay then cannot shrink the function, only turn the weights faster (it sets their
             effective learning rate), the mechanism behind the paper's heatmaps (docs/adamw-vs-l2.md); the fixed
-            factor 4 is the logits' temperature. The weights start at 4 × torch's default scale, a slow start that
-            decay must cure (:func:`cell_model`)
+            factor 4 is the logits' temperature. The SGD panels' weights start at 4 × torch's default scale, a
+            slow start that decay must cure, the Adam panels' at torch's (:data:`SGD_INIT_SCALE`)
     data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it exactly and
             overfits), the full 10,000-image test set, 100 epochs (3,200 steps)
     panels  SGD + L2             momentum 0.9, g ← ∇f + λθ                   (torch.optim.SGD)
@@ -62,6 +62,7 @@ class Panel(NamedTuple):
     lrs: tuple                  # α, the columns
     weight_decays: tuple        # λ > 0, the rows; λ = 0 is trained as well, as a separate baseline row
     coupled: bool               # the paper's prediction: λ* ∝ 1/α (True) or λ* independent of α (False)
+    init_scale: float           # the cells' weights start at this times torch's default initialisation (cell_model)
 
 
 def log_grid(low: float, high: float, per_decade: int) -> tuple:
@@ -74,22 +75,28 @@ def log_grid(low: float, high: float, per_decade: int) -> tuple:
 # Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
 # that clearly hurts, at every learning rate. Adam + L2's best λ moves as 1/α² (its diagonal crosses 4 decades).
 SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(10 ** -3.5, 10 ** -1.5, 2)
+# The start: SGD turns a scale-invariant weight by about α/‖θ‖² per step, so from torch's scale it learns fast at every
+# α of its grid and decay has nothing to cure; 4 × larger weights start 16 × slower. Adam turns it by about α/‖θ‖ and
+# its small learning rates start slowly from torch's scale already; a 4 × start would also hand its smallest α a
+# warm-up that only a small λ keeps (docs/adamw-vs-l2.md measures both).
+SGD_INIT_SCALE, ADAM_INIT_SCALE = 4.0, 1.0
 PANELS = {
-    "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 10, 2), True),
+    "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 10, 2), True,
+                      SGD_INIT_SCALE),
     "SGDW": Panel(optim.SGDW, dict(momentum=0.9, decay="paper"), "θ ← θ − η_t·λ·θ (paper)", SGD_LRS,
-                  log_grid(1e-4, 1, 2), False),
-    "Adam + L2": Panel(optim.Adam, dict(), "g ← ∇f + λθ (coupled)", ADAM_LRS, log_grid(1e-6, 10, 2), True),
+                  log_grid(1e-4, 1, 2), False, SGD_INIT_SCALE),
+    "Adam + L2": Panel(optim.Adam, dict(), "g ← ∇f + λθ (coupled)", ADAM_LRS, log_grid(1e-6, 10, 2), True,
+                       ADAM_INIT_SCALE),
     "AdamW": Panel(optim.AdamW, dict(decay="paper"), "θ ← θ − η_t·λ·θ (paper)", ADAM_LRS, log_grid(1e-4, 1, 2),
-                   False),
+                   False, ADAM_INIT_SCALE),
     "AdamW (torch form)": Panel(optim.AdamW, dict(decay="decoupled"), "θ ← θ − α·η_t·λ·θ (torch)", ADAM_LRS,
-                                log_grid(0.1, 10 ** 3.5, 2), True),
+                                log_grid(0.1, 10 ** 3.5, 2), True, ADAM_INIT_SCALE),
 }
 FULL = dict(n_train=1000, n_test=None, hidden=64, scale_invariant=True, epochs=100, batch_size=32, seeds=6,
             lr_index=None, decay_index=None)  # None: the whole grid
 QUICK = dict(n_train=500, n_test=1000, hidden=16, scale_invariant=True, epochs=30, batch_size=64, seeds=2,
              lr_index=(0, 2, 4), decay_index=(0, 3, 5, 8))
 LOGIT_SCALE = 4.0                # s: the normalized logits' fixed temperature (pilot runs: s = 1 learns too slowly)
-INIT_SCALE = 4.0                 # every parameter starts at 4 × torch's default initialisation (see cell_model)
 LAYER_NORM_EPS = 1e-12           # not torch's 1e-5, which would break scale-invariance for small weights (cell_model)
 HARM = 0.01                      # onset of decay's effect: 1 point of test error above λ = 0 (seed spread ~0.3)
 COUPLED_SLOPE_AT_MOST = -0.5     # the issue's reading of "near −1" for coupled panels ...
@@ -117,27 +124,30 @@ class LogitScale(nn.Module):
         return z * self.scale
 
 
-def cell_model(n_in: int, hidden: int, n_out: int, scale_invariant: bool):
+def cell_model(n_in: int, hidden: int, n_out: int, scale_invariant: bool, init_scale: float = 1.0):
     """One cell's network: Linear(n_in, hidden) → ReLU → Linear(hidden, n_out), and when ``scale_invariant`` a
     LayerNorm without γ, β after each Linear and the logits times :data:`LOGIT_SCALE`: every parameter then sits in a
     layer whose output does not change when its weight and bias are multiplied by any c > 0.
 
     In the scale-invariant cell the norm of the weights sets only the effective learning rate (an update of fixed
-    size turns a small weight further than a large one), and the parameters start at :data:`INIT_SCALE` times torch's
-    default: a slow start that weight decay has to cure by shrinking them. How fast it does is the lesson: α·λ per
-    step for SGD + L2 (α·λ/(1 − μ) with momentum μ) and torch's AdamW, η_t·λ in the paper's decoupled form, and for
-    Adam + L2 a rate that depends on α²·λ (its λθ passes through Adam's normalization). LayerNorm's ε is
+    size turns a small weight further than a large one), and the parameters start at ``init_scale`` times torch's
+    default. A slow start is one that weight decay has to cure by shrinking the weights, and how fast it does is the
+    lesson: α·λ per step for SGD + L2 (α·λ/(1 − μ) with momentum μ) and torch's AdamW, η_t·λ in the paper's decoupled
+    form, and for Adam + L2 a rate that depends on α²·λ (its λθ passes through Adam's normalization). LayerNorm's ε is
     :data:`LAYER_NORM_EPS`: with torch's 1e-5 the normalization would stop being scale-invariant once a layer's
     pre-activations have a variance near 1e-5, which Adam's small weights reach (α ≈ 3e-4 with λ near 1).
     """
     if not scale_invariant:
-        return mlp((n_in, hidden, n_out))
-    model = nn.Sequential(nn.Linear(n_in, hidden), nn.LayerNorm(hidden, eps=LAYER_NORM_EPS, elementwise_affine=False),
-                          nn.ReLU(), nn.Linear(hidden, n_out),
-                          nn.LayerNorm(n_out, eps=LAYER_NORM_EPS, elementwise_affine=False), LogitScale(LOGIT_SCALE))
+        model = mlp((n_in, hidden, n_out))
+    else:
+        def normalize(n):
+            return nn.LayerNorm(n, eps=LAYER_NORM_EPS, elementwise_affine=False)
+
+        model = nn.Sequential(nn.Linear(n_in, hidden), normalize(hidden), nn.ReLU(), nn.Linear(hidden, n_out),
+                              normalize(n_out), LogitScale(LOGIT_SCALE))
     with tr.no_grad():
         for parameter in model.parameters():
-            parameter.mul_(INIT_SCALE)
+            parameter.mul_(init_scale)
     return model
 
 
@@ -211,7 +221,8 @@ def train_cells(panels: dict, data, config: dict, seed: int, rng: np.random.Gene
         for weight_decay in (0.0,) + panel.weight_decays:
             for lr in panel.lrs:
                 tr.manual_seed(seed)
-                model = cell_model(data.train.x.shape[1], config["hidden"], 10, config["scale_invariant"])
+                model = cell_model(data.train.x.shape[1], config["hidden"], 10, config["scale_invariant"],
+                                   panel.init_scale)
                 cells.append(model)
                 groups.append({"params": list(model.parameters()), "lr": lr, "weight_decay": weight_decay})
         optimizer = panel.optimizer(groups, **panel.options)
@@ -293,7 +304,8 @@ def panel_metrics(panel: Panel, test_error: np.ndarray, train_error: np.ndarray)
     j0 = int(np.argmin(mean[0]))
     return {
         "optimizer": panel.optimizer.__name__, "options": dict(panel.options), "decay": panel.decay,
-        "coupled": panel.coupled, "lrs": list(panel.lrs), "weight_decays": list(panel.weight_decays),
+        "coupled": panel.coupled, "init_scale": panel.init_scale, "lrs": list(panel.lrs),
+        "weight_decays": list(panel.weight_decays),
         "test_error": _mean_std(test_error[:, 1:]), "train_error": _mean_std(train_error[:, 1:]),
         "no_decay": {"test_error": _mean_std(test_error[:, 0]), "train_error": _mean_std(train_error[:, 0])},
         **best_lambda(decayed, panel.lrs, panel.weight_decays),
@@ -368,7 +380,6 @@ def run(ctx) -> dict:
                for name, panel in panels.items()}
     config = dict(config, data=data.description, widths=[784, config["hidden"], 10], steps=steps,
                   logit_scale=LOGIT_SCALE if config["scale_invariant"] else None,
-                  init_scale=INIT_SCALE if config["scale_invariant"] else None,
                   layer_norm_eps=LAYER_NORM_EPS if config["scale_invariant"] else None, workers=workers,
                   schedule="cosine annealing of η_t from 1 to 0 over all steps, stepped per batch")
     return {"config": config, "seeds": seeds, "panels": metrics, "claims": claims(metrics)}
@@ -394,8 +405,9 @@ def summarize(metrics: dict) -> list:
              f"seeds {metrics['seeds']}; "
              "test error (%) per (λ, lr), mean ± std over seeds, first row λ = 0:"]
     for name, p in metrics["panels"].items():
-        lines += [f"{name} ({p['decay']}): best λ per lr {_fmt(p['best_lambda_per_lr'])}, slope of log λ* vs log lr "
-                  f"{p['best_lambda_slope']:+.2f}"] + _table(p)
+        lines += [f"{name} ({p['decay']}; weights start at {p['init_scale']:g} × torch's scale): best λ per lr "
+                  f"{_fmt(p['best_lambda_per_lr'])}, slope of log λ* vs log lr {p['best_lambda_slope']:+.2f}"]
+        lines += _table(p)
     lines.append("the paper's claims -> what this run shows:")
     for c in metrics["claims"]:
         lines.append(f"  [{'shown' if c['shown'] else 'NOT shown'}] {c['claim']}: {c['evidence']}")
