@@ -15,8 +15,9 @@ Here, at small scale (see :data:`FULL`):
             the paper's ResNet. Decay then cannot shrink the function, only turn the weights faster (it sets their
             effective learning rate), the mechanism behind the paper's heatmaps (docs/adamw-vs-l2.md); the fixed
             factor 4 is the logits' temperature. The SGD panels' weights start at 4 × torch's default scale, a
-            slow start that decay must cure, the Adam panels' at torch's (:data:`SGD_INIT_SCALE`)
-    data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it exactly and
+            slow start that decay must cure, the Adam panels' at torch's (:data:`SGD_INIT_SCALE`,
+            :data:`ADAM_INIT_SCALE`)
+    data    a stratified 1,000-image Fashion-MNIST training subset (the unregularized MLP fits it, mostly exactly, and
             overfits), the full 10,000-image test set, 100 epochs (3,200 steps)
     panels  SGD + L2             momentum 0.9, g ← ∇f + λθ                   (torch.optim.SGD)
             SGDW                 momentum 0.9, θ ← θ − η_t·λ·θ               (Algorithm 1, decay="paper")
@@ -32,8 +33,8 @@ with its own Parameters and its own param group (its own lr and λ), and the cel
 wide matrix product. The seeds are independent, so they train side by side, one per core
 (:func:`tinyreg.experiments.parallel.map_jobs`). The λ with the lowest seed-averaged test error at each learning
 rate, ``best_lambda_per_lr``, and the least-squares slope of log λ* against log α, ``best_lambda_slope``, turn the
-heatmap's diagonal into a number: about −1 when λ and α are coupled, about 0 when they are separable
-(:func:`best_lambda`).
+heatmap's diagonal into a number: about −1 when λ and α are coupled (−2 for Adam + L2; the claims ask for ≤ −0.5),
+about 0 when they are separable (:func:`best_lambda`).
 
 Quick mode (:data:`QUICK`): 500 training images, 1,000 test images, a 16-unit MLP, 30 epochs at batch 64, 3 learning
 rates × 4 λ > 0, 2 seeds — the same fields, in seconds (too small a grid to read a slope from).
@@ -61,7 +62,7 @@ class Panel(NamedTuple):
     decay: str                  # the decay term, in words
     lrs: tuple                  # α, the columns
     weight_decays: tuple        # λ > 0, the rows; λ = 0 is trained as well, as a separate baseline row
-    coupled: bool               # the paper's prediction: λ* ∝ 1/α (True) or λ* independent of α (False)
+    coupled: bool               # the prediction: α enters the decay, λ* ∝ 1/α (1/α² for Adam + L2), or not (False)
     init_scale: float           # the cells' weights start at this times torch's default initialisation (cell_model)
 
 
@@ -72,13 +73,14 @@ def log_grid(low: float, high: float, per_decade: int) -> tuple:
 
 
 # The grids: 5 learning rates over 2 decades, λ > 0 over 4 to 7 decades, both at 2 points per decade (×√10 apart).
-# Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect to one
-# that clearly hurts, at every learning rate. Adam + L2's best λ moves as 1/α² (its diagonal crosses 4 decades).
+# Where a panel's λ range sits was found with wide pilot runs (docs/adamw-vs-l2.md): from a λ with no effect up to
+# where decay clearly hurts for the coupled panels, and up to λ = 1 (η_t·λ ≤ 1) for the paper form. Adam + L2's
+# best λ moves as 1/α² (its diagonal crosses 4 decades).
 SGD_LRS, ADAM_LRS = log_grid(1e-3, 1e-1, 2), log_grid(10 ** -3.5, 10 ** -1.5, 2)
 # The start: SGD turns a scale-invariant weight by about α/‖θ‖² per step, so from torch's scale it learns fast at every
 # α of its grid and decay has nothing to cure; 4 × larger weights start 16 × slower. Adam turns it by about α/‖θ‖ and
-# its small learning rates start slowly from torch's scale already; a 4 × start would also hand its smallest α a
-# warm-up that only a small λ keeps (docs/adamw-vs-l2.md measures both).
+# its small learning rates start slowly from torch's scale already; from a 4 × start a small λ shrinks the weights
+# into a warm-up that favours small λ at the smallest α (docs/adamw-vs-l2.md measures both).
 SGD_INIT_SCALE, ADAM_INIT_SCALE = 4.0, 1.0
 PANELS = {
     "SGD + L2": Panel(optim.SGD, dict(momentum=0.9), "g ← ∇f + λθ (coupled)", SGD_LRS, log_grid(1e-4, 10, 2), True,
@@ -132,10 +134,10 @@ def cell_model(n_in: int, hidden: int, n_out: int, scale_invariant: bool, init_s
     In the scale-invariant cell the norm of the weights sets only the effective learning rate (an update of fixed
     size turns a small weight further than a large one), and the parameters start at ``init_scale`` times torch's
     default. A slow start is one that weight decay has to cure by shrinking the weights, and how fast it does is the
-    lesson: α·λ per step for SGD + L2 (α·λ/(1 − μ) with momentum μ) and torch's AdamW, η_t·λ in the paper's decoupled
-    form, and for Adam + L2 a rate that depends on α²·λ (its λθ passes through Adam's normalization). LayerNorm's ε is
-    :data:`LAYER_NORM_EPS`: with torch's 1e-5 the normalization would stop being scale-invariant once a layer's
-    pre-activations have a variance near 1e-5, which Adam's small weights reach (α ≈ 3e-4 with λ near 1).
+    lesson: α·η_t·λ per step for SGD + L2 (divided by 1 − μ with momentum μ) and torch's AdamW, η_t·λ in the paper's
+    decoupled form, and for Adam + L2 a rate that depends on α²·λ (its λθ passes through Adam's normalization).
+    LayerNorm's ε is :data:`LAYER_NORM_EPS`: with torch's 1e-5 the normalization would stop being scale-invariant once
+    a layer's pre-activations have a variance near 1e-5, which Adam's small weights reach (α ≈ 3e-4 with λ near 1).
     """
     if not scale_invariant:
         model = mlp((n_in, hidden, n_out))
@@ -210,7 +212,8 @@ def train_cells(panels: dict, data, config: dict, seed: int, rng: np.random.Gene
     """Train every cell of every panel for one seed; return ``{panel: {"test_error", "train_error"}}`` arrays of shape
     (1 + number of λ > 0, number of lrs), row 0 being λ = 0.
 
-    Every cell starts from the same initial weights (``tr.manual_seed(seed)``) and sees the same batches (``rng``).
+    Every cell starts from the same initial weights (``tr.manual_seed(seed)``, times its panel's ``init_scale``) and
+    sees the same batches (``rng``).
     Each panel has one optimizer whose param groups are its cells, and a cosine schedule over the whole run
     (η_t from 1 to 0, stepped once per batch); decay="paper" reads that η_t.
     """
